@@ -1,0 +1,45 @@
+/**
+ * What every fex command shares: the `--json` flag, and one way of failing. Any error becomes a
+ * FexError, printed as its one `Error: ...` line on stderr (or as JSON on stdout with --json),
+ * and the process exits with the status the error table gives its code.
+ */
+import { Command, Errors } from '@oclif/core';
+import { FexError } from '../protocol/errors.js';
+import { clientFor, type Client } from '../client/client.js';
+
+/** oclif's parse failures: missing, extra or malformed arguments and flags. */
+function isUsageError(error: unknown): boolean {
+  const e = error as { parse?: unknown; oclif?: { exit?: number }; name?: string };
+  return e?.parse !== undefined || (e instanceof Errors.CLIError && e.oclif?.exit === 2);
+}
+
+export function toFexError(error: unknown): FexError {
+  if (error instanceof FexError) return error;
+  if (isUsageError(error)) return new FexError('BAD_PARAMS');
+  const message = error instanceof Error ? error.message : String(error);
+  return new FexError('UNEXPECTED', { reason: message });
+}
+
+export abstract class FexCommand extends Command {
+  static override enableJsonFlag = true;
+
+  protected async client(flags: { server?: string; handle?: string } = {}): Promise<Client> {
+    return clientFor({
+      configDir: this.config.configDir,
+      server: flags.server,
+      handle: flags.handle,
+    });
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error;
+    const fex = toFexError(error);
+    if (this.jsonEnabled()) {
+      this.logJson({ error: { code: fex.code, message: fex.message, exit: fex.exit } });
+    } else {
+      process.stderr.write(`${fex.line}\n`);
+    }
+    // oclif prints nothing for an ExitError; it only sets the status (oclif/core#1423 for --json).
+    throw new Errors.ExitError(fex.exit);
+  }
+}

@@ -1,0 +1,15 @@
+import { Flags } from '@oclif/core';
+
+/** The flags of every command that talks to a server. */
+export const connectionFlags = {
+  server: Flags.string({
+    summary: 'Server as host:port; else FEX_SERVER, else the server remembered by `fex join`.',
+    env: 'FEX_SERVER',
+    helpGroup: 'CONNECTION',
+  }),
+  handle: Flags.string({
+    summary: 'Handle to act as; else FEX_HANDLE, else the handle remembered by `fex register`.',
+    env: 'FEX_HANDLE',
+    helpGroup: 'CONNECTION',
+  }),
+};

@@ -1,0 +1,46 @@
+/**
+ * What a command asks of fex, whichever front door it came through. One-shot commands get a
+ * OneShotClient (a fresh connection per command, remembered server and credentials); the shell
+ * installs its own client that keeps one session open between lines.
+ */
+import type { FileEntry } from '../protocol/constants.js';
+import type { Progress } from './session.js';
+
+export interface StoreResult extends FileEntry {
+  handle: string;
+}
+
+export interface Client {
+  join(host: string, port: string): Promise<{ server: string }>;
+  leave(): Promise<{ server: string }>;
+  register(handle: string): Promise<{ handle: string; server: string }>;
+  store(path: string, progress?: Progress): Promise<StoreResult>;
+  dir(): Promise<FileEntry[]>;
+  get(
+    name: string,
+    output: string | undefined,
+    progress?: Progress,
+  ): Promise<FileEntry & { path: string }>;
+}
+
+export interface ClientOptions {
+  /** oclif's config dir, where one-shot commands remember things. */
+  configDir: string;
+  /** --server, else FEX_SERVER. */
+  server?: string;
+  /** --handle, else FEX_HANDLE. */
+  handle?: string;
+}
+
+let installed: Client | undefined;
+
+/** The shell puts its client here for the commands it runs. */
+export function installClient(client: Client | undefined): void {
+  installed = client;
+}
+
+export async function clientFor(options: ClientOptions): Promise<Client> {
+  if (installed) return installed;
+  const { OneShotClient } = await import('./one-shot-client.js');
+  return new OneShotClient(options);
+}

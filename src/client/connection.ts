@@ -1,0 +1,175 @@
+/**
+ * The client end of one TCP connection: sends requests, matches answers to them by id, streams
+ * bodies to whoever asked, and passes events (another user's upload, the server closing) on to
+ * listeners. One read loop owns the socket's input, so an event can arrive at any time.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import type { Header } from '../protocol/constants.js';
+import { FexError, isErrorCode, type ErrorDetails } from '../protocol/errors.js';
+import { FrameReader } from '../protocol/frame.js';
+import { FrameWriter } from '../protocol/frame-writer.js';
+import type { ServerAddress } from './address.js';
+
+export interface RequestHandlers {
+  /** Words for errors that name the action, e.g. "Upload" in "Upload failed. ...". */
+  action?: string;
+  /** Called on a `continue` frame; runs beside the read loop (e.g. to send an upload's body). */
+  onContinue?(header: Header): Promise<void>;
+  /** Called with an answer's body; the read loop waits for it, which is the backpressure. */
+  onBody?(header: Header, body: AsyncIterable<Buffer>): Promise<void>;
+}
+
+interface Pending extends RequestHandlers {
+  resolve(header: Header): void;
+  reject(error: Error): void;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export class ClientConnection extends EventEmitter {
+  readonly writer: FrameWriter;
+  private readonly reader: FrameReader;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Why the connection ended, once it has. */
+  private endedWith: FexError | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    super();
+    this.reader = new FrameReader(socket);
+    this.writer = new FrameWriter(socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    void this.readLoop();
+  }
+
+  static open(address: ServerAddress): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: address.host, port: address.port });
+      const fail = () => {
+        socket.destroy();
+        reject(new FexError('CONNECT_FAILED'));
+      };
+      socket.setTimeout(CONNECT_TIMEOUT_MS, fail);
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        socket.off('error', fail);
+        resolve(new ClientConnection(socket));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.endedWith !== undefined;
+  }
+
+  /** Sends a request and resolves with its `ok` answer, or rejects with its error. */
+  request(fields: Omit<Header, 'id'>, handlers: RequestHandlers = {}): Promise<Header> {
+    if (this.endedWith) return Promise.reject(this.lost(handlers.action));
+    const id = this.nextId++;
+    return new Promise<Header>((resolve, reject) => {
+      this.pending.set(id, { ...handlers, resolve, reject });
+      this.writer.send({ ...fields, id } as Header).catch((error: unknown) => {
+        this.pending.delete(id);
+        reject(error instanceof FexError ? this.lost(handlers.action) : error);
+      });
+    });
+  }
+
+  /** Closes the connection; answers still awaited fail with CONNECTION_LOST. */
+  close(): void {
+    this.socket.end();
+    this.socket.destroySoon?.();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private async readLoop(): Promise<void> {
+    let ending: FexError = new FexError('CONNECTION_LOST', { during: '' });
+    try {
+      for (;;) {
+        const header = await this.reader.next();
+        if (!header) break;
+        if (header.type === 'event') {
+          if (header.event === 'closing' && typeof header.code === 'string')
+            ending = new FexError(header.code);
+          this.emit('event', header);
+          continue;
+        }
+        if (header.id === undefined) {
+          // An error for the whole connection (server full, malformed frame): nothing follows.
+          if (header.type === 'error') ending = this.toError(header);
+          break;
+        }
+        await this.answer(header.id, header);
+      }
+    } catch (error) {
+      if (error instanceof FexError && error.code !== 'CONNECTION_LOST') ending = error;
+    }
+    this.endedWith = ending;
+    this.socket.destroy();
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(this.lost(pending.action));
+    }
+    this.emit('close', ending);
+  }
+
+  private async answer(id: number, header: Header): Promise<void> {
+    const pending = this.pending.get(id);
+    if (!pending) throw new FexError('E_BAD_FRAME', { reason: `answer to unknown request ${id}` });
+    if (header.type === 'continue') {
+      if (!pending.onContinue) throw new FexError('E_BAD_FRAME', { reason: 'unexpected continue' });
+      pending.onContinue(header).catch((error: unknown) => {
+        this.pending.delete(id);
+        pending.reject(error as Error);
+        // The upload could not finish its frame; the stream is out of step, so hang up.
+        this.socket.destroy();
+      });
+      return;
+    }
+    this.pending.delete(id);
+    if (header.type === 'error') return pending.reject(this.toError(header, pending.action));
+    if (header.type !== 'ok')
+      throw new FexError('E_BAD_FRAME', { reason: `unexpected "${header.type}"` });
+    if (header.body !== undefined) {
+      if (!pending.onBody) {
+        await this.reader.skipBody();
+        return pending.reject(new FexError('E_BAD_FRAME', { reason: 'unexpected body' }));
+      }
+      try {
+        await pending.onBody(header, this.reader.body());
+      } catch (error) {
+        if (error instanceof FexError && error.code === 'CONNECTION_LOST') {
+          pending.reject(this.lost(pending.action));
+          throw error;
+        }
+        return pending.reject(error as Error);
+      }
+    }
+    pending.resolve(header);
+  }
+
+  private toError(header: Header, action?: string): FexError {
+    const details = (
+      typeof header.details === 'object' && header.details !== null ? header.details : {}
+    ) as ErrorDetails;
+    const code = typeof header.code === 'string' ? header.code : 'E_INTERNAL';
+    const message = typeof header.message === 'string' ? header.message : undefined;
+    // A code this client does not know (a plugin's) keeps the server's words.
+    if (!isErrorCode(code)) return new FexError(code, details, message);
+    return new FexError(code, { ...details, ...(action ? { action } : {}) });
+  }
+
+  private lost(action?: string): FexError {
+    const reason = this.endedWith;
+    if (reason && reason.code !== 'CONNECTION_LOST') return reason;
+    return new FexError('CONNECTION_LOST', {
+      during: action ? ` (${action.toLowerCase()} did not finish)` : '',
+    });
+  }
+}

@@ -1,0 +1,19 @@
+/** The success lines of SPEC.md, word for word, in one place. */
+import type { FileEntry } from '../protocol/constants.js';
+import { formatTimestamp } from '../protocol/time.js';
+
+export const messages = {
+  joined: () => 'Connection to the File Exchange Server is successful!',
+  left: () => 'Connection closed. Thank you!',
+  welcome: (handle: string) => `Welcome ${handle}!`,
+  uploaded: (handle: string, name: string, time: number) =>
+    `${handle}<${formatTimestamp(time)}>: Uploaded ${name}`,
+  directory: (entries: FileEntry[]) => ['Server Directory', ...entries.map((e) => e.name)],
+  directoryLong: (entries: FileEntry[]) => [
+    'Server Directory',
+    ...entries.map(
+      (e) => `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}`,
+    ),
+  ],
+  received: (name: string) => `File received from Server: ${name}`,
+};

@@ -1,0 +1,118 @@
+/**
+ * The client of one-shot commands: each command opens a connection, authenticates with the
+ * remembered credential (or claims the handle if this client has none for it yet), does its
+ * one thing, and says goodbye.
+ */
+import { stat } from 'node:fs/promises';
+import { FexError } from '../protocol/errors.js';
+import { formatServer, parsePort, parseServer } from './address.js';
+import type { Client, ClientOptions, StoreResult } from './client.js';
+import { destinationFor } from './download.js';
+import { Session, type Progress } from './session.js';
+import { ClientState } from './state.js';
+
+export class OneShotClient implements Client {
+  private statePromise: Promise<ClientState> | undefined;
+
+  constructor(private readonly options: ClientOptions) {}
+
+  async join(host: string, port: string) {
+    const portNumber = parsePort(port);
+    if (!portNumber) throw new FexError('BAD_PARAMS');
+    const address = { host, port: portNumber };
+    const session = await Session.open(address);
+    await session.leave();
+    const state = await this.state();
+    state.server = formatServer(address);
+    await state.save();
+    return { server: state.server };
+  }
+
+  async leave() {
+    const state = await this.state();
+    const server = state.server;
+    if (!server) throw new FexError('NOT_CONNECTED', { action: 'Disconnection' });
+    state.server = undefined;
+    await state.save();
+    return { server };
+  }
+
+  async register(handle: string) {
+    const server = await this.server('Registration');
+    // Registering again from the client that holds the credential is a login.
+    const state = await this.state();
+    return this.withSession(
+      server,
+      'Registration',
+      async (session) => {
+        state.setDefaultHandle(server, session.handle as string);
+        await state.save();
+        return { handle: session.handle as string, server };
+      },
+      handle,
+    );
+  }
+
+  async store(path: string, progress?: Progress): Promise<StoreResult> {
+    const server = await this.server('Upload');
+    // A missing local file is reported before any connection is made.
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new FexError('LOCAL_NOT_FOUND');
+    return this.withSession(server, 'Upload', async (session) => ({
+      ...(await session.store(path, progress)),
+      handle: session.handle as string,
+    }));
+  }
+
+  async dir() {
+    const server = await this.server('Directory listing');
+    return this.withSession(server, 'Directory listing', (session) => session.dir());
+  }
+
+  async get(name: string, output: string | undefined, progress?: Progress) {
+    const server = await this.server('Download');
+    const path = await destinationFor(name, output);
+    return this.withSession(server, 'Download', async (session) => ({
+      ...(await session.get(name, path, progress)),
+      path,
+    }));
+  }
+
+  private state(): Promise<ClientState> {
+    this.statePromise ??= ClientState.load(this.options.configDir);
+    return this.statePromise;
+  }
+
+  /** --server, FEX_SERVER, or the server remembered by `fex join`, validated. */
+  private async server(action: string): Promise<string> {
+    const text = this.options.server ?? (await this.state()).server;
+    if (!text) throw new FexError('NOT_CONNECTED', { action });
+    return formatServer(parseServer(text));
+  }
+
+  /** Opens an authenticated session, runs `task`, and always says goodbye. */
+  private async withSession<T>(
+    server: string,
+    action: string,
+    task: (session: Session) => Promise<T>,
+    handle = this.options.handle,
+  ): Promise<T> {
+    const state = await this.state();
+    handle ??= state.defaultHandle(server);
+    if (!handle) throw new FexError('NO_HANDLE', { action });
+    const session = await Session.open(parseServer(server));
+    try {
+      const known = state.credential(server, handle);
+      if (known) {
+        await session.login(known.handle, known.credential);
+      } else {
+        // A handle this client never claimed: claim it now, so scripts need no separate step.
+        state.remember(server, handle, await session.register(handle));
+        await state.save();
+      }
+      return await task(session);
+    } finally {
+      await session.leave();
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The client session: one connection to one server, with the operations every front door uses
+ * (one-shot commands and the shell alike). It trusts the server no more than the server trusts
+ * it: names from the server are checked, downloads are written aside, verified and renamed.
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  PROTOCOL_VERSION,
+  type FileEntry,
+  type Header,
+  type ServerInfo,
+} from '../protocol/constants.js';
+import { FexError } from '../protocol/errors.js';
+import { nameProblem } from '../protocol/names.js';
+import { formatServer, type ServerAddress } from './address.js';
+import { ClientConnection } from './connection.js';
+import { receiveFile } from './download.js';
+
+export type Progress = (done: number, total: number) => void;
+
+function localError(op: string, path: string, error: unknown): FexError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
+    return new FexError('LOCAL_NOT_FOUND');
+  return new FexError('LOCAL_IO', { op, path, reason: code ?? String(error) });
+}
+
+/** Counts and hashes what passes through, for upload progress and the commit checksum. */
+async function* tap(
+  source: AsyncIterable<Buffer>,
+  hash: ReturnType<typeof createHash>,
+  total: number,
+  progress?: Progress,
+) {
+  let done = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    done += chunk.length;
+    progress?.(done, total);
+    yield chunk;
+  }
+}
+
+export class Session extends EventEmitter {
+  handle: string | undefined;
+
+  private constructor(
+    readonly address: ServerAddress,
+    readonly info: ServerInfo,
+    private readonly connection: ClientConnection,
+  ) {
+    super();
+    connection.on('event', (event: Header) => this.emit('event', event));
+    connection.on('close', (reason: FexError) => this.emit('close', reason));
+  }
+
+  /** Connects and says hello. Any failure to reach a fex server is CONNECT_FAILED. */
+  static async open(address: ServerAddress): Promise<Session> {
+    const connection = await ClientConnection.open(address);
+    let answer: Header;
+    try {
+      answer = await connection.request({
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        client: 'fex',
+      });
+    } catch (error) {
+      connection.destroy();
+      // A server that is full or too new says so; anything else was not a fex server.
+      if (
+        error instanceof FexError &&
+        ['E_BUSY', 'E_VERSION', 'E_SHUTTING_DOWN'].includes(String(error.code))
+      )
+        throw error;
+      throw new FexError('CONNECT_FAILED');
+    }
+    return new Session(address, answer as unknown as ServerInfo, connection);
+  }
+
+  get server(): string {
+    return formatServer(this.address);
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
+  }
+
+  /** Claims a new handle; resolves with the credential that proves it later. */
+  async register(handle: string): Promise<string> {
+    const answer = await this.connection.request(
+      { type: 'register', handle },
+      { action: 'Registration' },
+    );
+    this.handle = String(answer.handle);
+    return String(answer.credential);
+  }
+
+  async login(handle: string, credential: string): Promise<void> {
+    const answer = await this.connection.request(
+      { type: 'login', handle, credential },
+      { action: 'Login' },
+    );
+    this.handle = String(answer.handle);
+  }
+
+  /** Uploads a local file under its base name. */
+  async store(path: string, progress?: Progress): Promise<FileEntry> {
+    const name = basename(path).normalize('NFC');
+    const problem = nameProblem(name);
+    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    let file: FileHandle;
+    try {
+      file = await open(path, 'r');
+    } catch (error) {
+      throw localError('read', path, error);
+    }
+    try {
+      const info = await file.stat();
+      if (!info.isFile()) throw new FexError('LOCAL_NOT_FOUND');
+      const size = info.size;
+      const answer = await this.connection.request(
+        { type: 'store', name, size },
+        {
+          action: 'Upload',
+          onContinue: async (header) => {
+            const id = header.id as number;
+            const hash = createHash('sha256');
+            const body = tap(
+              file.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }),
+              hash,
+              size,
+              progress,
+            );
+            await this.connection.writer.sendWithBody({ type: 'data', id }, size, body);
+            await this.connection.writer.send({ type: 'commit', id, sha256: hash.digest('hex') });
+          },
+        },
+      );
+      return entryOf(answer);
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  }
+
+  async dir(): Promise<FileEntry[]> {
+    const entries: FileEntry[] = [];
+    await this.connection.request(
+      { type: 'dir' },
+      {
+        action: 'Directory listing',
+        onBody: async (_header, body) => {
+          let text = '';
+          for await (const chunk of body) text += chunk.toString('utf8');
+          for (const line of text.split('\n'))
+            if (line) entries.push(entryOf(JSON.parse(line) as Header));
+        },
+      },
+    );
+    for (const entry of entries) {
+      const problem = nameProblem(entry.name);
+      if (problem) throw new FexError('UNSAFE_NAME', { reason: problem });
+    }
+    return entries;
+  }
+
+  /** Downloads `name` to `destination` (a file path), verified before it appears there. */
+  async get(name: string, destination: string, progress?: Progress): Promise<FileEntry> {
+    const problem = nameProblem(name);
+    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    let entry: FileEntry | undefined;
+    await this.connection.request(
+      { type: 'get', name },
+      {
+        action: 'Download',
+        onBody: async (header, body) => {
+          entry = entryOf(header);
+          if (entry.name !== name)
+            throw new FexError('UNSAFE_NAME', { reason: 'it is not the name asked for' });
+          if (header.body !== entry.size)
+            throw new FexError('E_BAD_FRAME', { reason: 'body length differs from size' });
+          await receiveFile(destination, entry, body, progress);
+        },
+      },
+    );
+    if (!entry) throw new FexError('E_BAD_FRAME', { reason: 'the answer carried no file' });
+    return entry;
+  }
+
+  /** Says goodbye and closes; never throws. */
+  async leave(): Promise<void> {
+    if (!this.connection.closed)
+      await this.connection.request({ type: 'leave' }).catch(() => undefined);
+    this.connection.close();
+  }
+
+  close(): void {
+    this.connection.destroy();
+  }
+}
+
+function entryOf(header: Header): FileEntry {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const count = (v: unknown) =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
+  return {
+    name: text(header.name),
+    size: count(header.size),
+    owner: typeof header.owner === 'string' ? header.owner : null,
+    time: count(header.time),
+    sha256: text(header.sha256),
+  };
+}

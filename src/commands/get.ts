@@ -1,0 +1,36 @@
+import { Args, Flags } from '@oclif/core';
+import { FexCommand } from '../cli/base-command.js';
+import { connectionFlags } from '../cli/flags.js';
+import { messages } from '../client/messages.js';
+import { progressMeter } from '../client/progress.js';
+
+export default class Get extends FexCommand {
+  static override summary = 'Fetch a file from the server.';
+  static override description =
+    "Downloads into the current folder, or to -o PATH (a folder, or a file name). The download is written aside and checked against the server's SHA-256 before it replaces anything.";
+  static override usage = 'get <filename> [-o PATH]';
+  static override examples = [
+    '<%= config.bin %> get Hello.txt',
+    '<%= config.bin %> get Hello.txt -o downloads/',
+  ];
+  static override args = {
+    filename: Args.string({
+      description: 'the name on the server',
+      required: true,
+      ignoreStdin: true,
+    }),
+  };
+  static override flags = {
+    ...connectionFlags,
+    output: Flags.string({ char: 'o', summary: 'Where to write: a folder, or a file path.' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(Get);
+    const meter = progressMeter(`Downloading ${args.filename}`);
+    const client = await this.client(flags);
+    const result = await client.get(args.filename, flags.output, meter.update).finally(meter.done);
+    this.log(messages.received(result.name));
+    return result;
+  }
+}

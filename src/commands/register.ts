@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { FexCommand } from '../cli/base-command.js';
+import { connectionFlags } from '../cli/flags.js';
+import { messages } from '../client/messages.js';
+
+export default class Register extends FexCommand {
+  static override summary = 'Register a unique handle or alias.';
+  static override description =
+    'Claims the handle on the server. The client keeps the credential the server returns, so later commands can act as this handle again; registering a handle this client already holds logs in with it.';
+  static override usage = 'register <handle>';
+  static override examples = ['<%= config.bin %> register User1'];
+  static override args = {
+    handle: Args.string({ description: 'the handle to claim', required: true, ignoreStdin: true }),
+  };
+  static override flags = { server: connectionFlags.server };
+
+  async run() {
+    const { args, flags } = await this.parse(Register);
+    const result = await (await this.client(flags)).register(args.handle);
+    this.log(messages.welcome(result.handle));
+    return result;
+  }
+}

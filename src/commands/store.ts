@@ -1,0 +1,33 @@
+import { Args } from '@oclif/core';
+import { FexCommand } from '../cli/base-command.js';
+import { connectionFlags } from '../cli/flags.js';
+import { messages } from '../client/messages.js';
+import { progressMeter } from '../client/progress.js';
+
+export default class Store extends FexCommand {
+  static override summary = 'Send a file to the server.';
+  static override description =
+    'Uploads the file under its base name. It becomes visible on the server only once it has arrived whole and its checksum matched. Storing a name again replaces it, if you stored it.';
+  static override usage = 'store <filename>';
+  static override examples = [
+    '<%= config.bin %> store Hello.txt',
+    '<%= config.bin %> store Hello.txt --server 127.0.0.1:12345 --handle User1',
+  ];
+  static override args = {
+    filename: Args.string({
+      description: 'the local file to send',
+      required: true,
+      ignoreStdin: true,
+    }),
+  };
+  static override flags = connectionFlags;
+
+  async run() {
+    const { args, flags } = await this.parse(Store);
+    const meter = progressMeter(`Uploading ${args.filename}`);
+    const client = await this.client(flags);
+    const result = await client.store(args.filename, meter.update).finally(meter.done);
+    this.log(messages.uploaded(result.handle, result.name, result.time));
+    return result;
+  }
+}

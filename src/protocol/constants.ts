@@ -1,0 +1,48 @@
+/** Values both ends agree on. docs/protocol.md is the prose version of this file. */
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 12345;
+/** Largest JSON header a peer accepts, in bytes. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+/** Largest `dir` listing body a client accepts, in bytes. */
+export const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+/** Size of the big-endian length prefix in front of every header. */
+export const LENGTH_PREFIX_BYTES = 4;
+
+/** The header of every frame: a JSON object with a type, and more fields by type. */
+export interface Header {
+  type: string;
+  id?: number;
+  /** Length of the raw body that follows the header, if any. */
+  body?: number;
+  [field: string]: unknown;
+}
+
+/** One entry of a `dir` listing. */
+export interface FileEntry {
+  name: string;
+  size: number;
+  owner: string | null;
+  /** Stored time, milliseconds since the epoch. */
+  time: number;
+  sha256: string;
+}
+
+/** The event every other registered connection receives when a file is stored. */
+export interface UploadedEvent {
+  type: 'event';
+  event: 'uploaded';
+  handle: string;
+  name: string;
+  size: number;
+  time: number;
+}
+
+/** What the server says about itself in its answer to `hello`. */
+export interface ServerInfo {
+  version: number;
+  server: string;
+  limits: { maxFileSize: number; maxHeaderBytes: number };
+  types: string[];
+}

@@ -1,0 +1,57 @@
+/**
+ * Name rules shared by both ends. The server refuses a bad name before it touches the disk; the
+ * client refuses a bad name from the server before it writes anything (scp's CVE-2019-6111).
+ * The rules are strict on purpose: a name must be a safe single path component on every
+ * platform a client may run on, and must display as what it is.
+ */
+
+export const MAX_NAME_BYTES = 255;
+export const MAX_HANDLE_LENGTH = 32;
+/** The server's bookkeeping folder inside the storage root. */
+export const RESERVED_DIR = '.fex';
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+// C0 controls, DEL, C1 controls.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Bidirectional overrides and isolates, zero-width marks and the BOM: they make a name display
+// as something it is not.
+const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+// Lone surrogates cannot be encoded as UTF-8 and would change on the way to the disk.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The reason a file name is refused, or undefined when it is acceptable. */
+export function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty';
+  if (name === '.' || name === '..') return `"${name}" is not a file name`;
+  if (LONE_SURROGATE.test(name)) return 'the name is not valid Unicode';
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)
+    return `the name is longer than ${MAX_NAME_BYTES} bytes`;
+  if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
+  if (CONTROL.test(name)) return 'the name contains a control character';
+  if (DECEPTIVE.test(name)) return 'the name contains an invisible or direction-changing character';
+  if (name.includes(':')) return 'the name contains ":"';
+  if (name.startsWith('-')) return 'the name starts with "-"';
+  if (/[. ]$/.test(name)) return 'the name ends with a dot or a space';
+  if (/^\s|\s$/.test(name)) return 'the name starts or ends with white space';
+  if (name.toLowerCase() === RESERVED_DIR) return 'the name is reserved for the server';
+  if (WINDOWS_RESERVED.test(name)) return 'the name is reserved on Windows';
+  if (name !== name.normalize('NFC')) return 'the name is not in Unicode normal form C';
+  return undefined;
+}
+
+/** The reason a handle is refused, or undefined when it is acceptable. */
+export function handleProblem(handle: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(handle)) return 'bad handle';
+  return undefined;
+}
+
+/** Handles are unique without regard to case, so "bob" cannot pose as "Bob". */
+export function handleKey(handle: string): string {
+  return handle.toLowerCase();
+}
+
+/** Names that differ only in case or Unicode form would collide on some clients' disks. */
+export function nameKey(name: string): string {
+  return name.normalize('NFKC').toLowerCase();
+}

@@ -1,0 +1,38 @@
+/**
+ * A deliberately tiny header schema: each request type names its fields and their kinds, and the
+ * core dispatcher checks them before any handler runs. Unknown fields are refused too, so a typo
+ * in a client is an error rather than a silently ignored option.
+ */
+
+const kinds = {
+  string: (v: unknown) => typeof v === 'string' && v.length <= 4096,
+  uint: (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+  boolean: (v: unknown) => typeof v === 'boolean',
+  sha256: (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+} as const;
+
+export type FieldKind = keyof typeof kinds;
+/** A field is required unless its kind ends with `?`. */
+export type Schema = Record<string, FieldKind | `${FieldKind}?`>;
+
+/** Fields every frame may carry, whatever its type. */
+const FRAME_FIELDS = new Set(['type', 'id', 'body']);
+
+/** The first problem with `header` against `schema`, or undefined when it conforms. */
+export function schemaProblem(header: Record<string, unknown>, schema: Schema): string | undefined {
+  for (const [field, spec] of Object.entries(schema)) {
+    const optional = spec.endsWith('?');
+    const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind;
+    const value = header[field];
+    if (value === undefined) {
+      if (!optional) return `missing field "${field}"`;
+      continue;
+    }
+    if (!kinds[kind](value)) return `field "${field}" must be ${kind}`;
+  }
+  for (const field of Object.keys(header)) {
+    if (!FRAME_FIELDS.has(field) && !Object.hasOwn(schema, field))
+      return `unexpected field "${field}"`;
+  }
+  return undefined;
+}

@@ -1,0 +1,157 @@
+/**
+ * One client connection: reads requests one after another and dispatches each to its handler
+ * after the core checks (hello first, known type, valid fields, registered handle). A handler
+ * that fails answers this client with an error; the server and other clients carry on.
+ */
+import type { Socket } from 'node:net';
+import type { Header } from '../protocol/constants.js';
+import { FexError, isErrorCode } from '../protocol/errors.js';
+import { FrameReader } from '../protocol/frame.js';
+import { FrameWriter } from '../protocol/frame-writer.js';
+import { schemaProblem, type Schema } from '../protocol/schema.js';
+import type { HandlerRegistry } from './handler-registry.js';
+import type { ConnectionInfo, RequestContext, ServerServices } from './plugin-api.js';
+
+export class Connection implements ConnectionInfo {
+  handle: string | undefined;
+  greeted = false;
+  /** True while a request is being served; shutdown waits for it. */
+  busy = false;
+  private closing = false;
+  private readonly reader: FrameReader;
+  private readonly writer: FrameWriter;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly services: ServerServices,
+    private readonly registry: HandlerRegistry,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.reader = new FrameReader(socket);
+    this.writer = new FrameWriter(socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    const idle = services.limits.idleTimeout;
+    if (idle > 0)
+      socket.setTimeout(idle * 1000, () => {
+        void this.sendEvent({ event: 'closing', code: 'E_TIMEOUT' }).finally(() =>
+          socket.destroy(),
+        );
+      });
+  }
+
+  readonly remote: string;
+
+  /** Serves requests until the client leaves or the connection breaks. */
+  async serve(): Promise<void> {
+    try {
+      while (!this.closing) {
+        const header = await this.reader.next();
+        if (!header) break;
+        this.busy = true;
+        try {
+          await this.dispatch(header);
+        } finally {
+          this.busy = false;
+        }
+      }
+    } catch (error) {
+      // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
+      if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
+        this.services.log.info(`connection ${this.remote}: ${error.message}`);
+        await this.answerError(undefined, error).catch(() => undefined);
+      }
+    } finally {
+      this.socket.end();
+      this.socket.destroySoon?.();
+    }
+  }
+
+  /** Sends an event frame; never throws (the connection may already be gone). */
+  async sendEvent(event: Record<string, unknown>): Promise<void> {
+    if (this.socket.destroyed) return;
+    await this.writer.send({ type: 'event', ...event } as Header).catch(() => undefined);
+  }
+
+  /** Stops after the request in flight, telling the client why. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    if (!this.busy) {
+      await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
+      this.socket.end();
+    }
+  }
+
+  end(): void {
+    this.closing = true;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private async dispatch(header: Header): Promise<void> {
+    const id = header.id;
+    const handler = this.registry.get(header.type);
+    const refuse = (error: FexError) => this.answerError(id, error);
+    if (id === undefined) return refuse(new FexError('E_BAD_REQUEST', { reason: 'missing "id"' }));
+    if (!handler) return refuse(new FexError('E_UNKNOWN_TYPE', { type: header.type }));
+    if (!this.greeted && header.type !== 'hello')
+      return refuse(new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' }));
+    const problem = schemaProblem(header, handler.params);
+    if (problem) return refuse(new FexError('E_BAD_REQUEST', { reason: problem }));
+    if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
+      return refuse(new FexError('E_NOT_REGISTERED', { action: header.type }));
+
+    const context = this.context(id);
+    try {
+      await handler.run(context, header);
+    } catch (error) {
+      if (error instanceof FexError && error.code === 'CONNECTION_LOST') throw error;
+      const answer =
+        error instanceof FexError
+          ? error
+          : new FexError('E_INTERNAL', { reason: `the "${header.type}" handler failed` });
+      if (!(error instanceof FexError))
+        this.services.log.error(
+          `handler "${header.type}" threw: ${String((error as Error)?.stack ?? error)}`,
+        );
+      await refuse(answer);
+    }
+  }
+
+  private answerError(id: number | undefined, error: FexError): Promise<void> {
+    const code = isErrorCode(error.code) || error.code.startsWith('E_') ? error.code : 'E_INTERNAL';
+    return this.writer.send({
+      type: 'error',
+      ...(id === undefined ? {} : { id }),
+      code,
+      message: error.message,
+      details: error.details,
+    });
+  }
+
+  private context(id: number): RequestContext {
+    return {
+      connection: this,
+      server: this.services,
+      reply: (fields = {}) => this.writer.send({ ...fields, type: 'ok', id }),
+      replyWithBody: (fields, size, body) =>
+        this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body),
+      proceed: (fields = {}) => this.writer.send({ ...fields, type: 'continue', id }),
+      receive: (type, schema) => this.receive(id, type, schema),
+    };
+  }
+
+  private async receive(id: number, type: string, schema: Schema) {
+    const header = await this.reader.next();
+    if (!header) throw new FexError('CONNECTION_LOST', { during: '' });
+    const problem =
+      header.id !== id || header.type !== type
+        ? `expected "${type}" for request ${id}`
+        : schemaProblem(header, schema);
+    if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
+    return { header, body: this.reader.body() };
+  }
+}

@@ -1,0 +1,39 @@
+/** The handler table: request type -> handler, filled from plugins, built-ins first. */
+import { FexError } from '../protocol/errors.js';
+import { PLUGIN_API_VERSION, type Handler, type ServerPlugin } from './plugin-api.js';
+
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, { handler: Handler; plugin: string }>();
+  readonly plugins: ServerPlugin[] = [];
+
+  /** Adds a plugin's handlers; refuses a wrong API version or a type already served. */
+  add(plugin: ServerPlugin): void {
+    if (typeof plugin?.name !== 'string' || plugin.name.length === 0)
+      throw new FexError('SERVE_FAILED', { reason: 'a plugin has no name' });
+    if (plugin.apiVersion !== PLUGIN_API_VERSION)
+      throw new FexError('SERVE_FAILED', {
+        reason: `plugin "${plugin.name}" is written for plugin API ${String(plugin.apiVersion)}, this server provides ${PLUGIN_API_VERSION}`,
+      });
+    for (const [type, handler] of Object.entries(plugin.handlers ?? {})) {
+      const existing = this.handlers.get(type);
+      if (existing)
+        throw new FexError('SERVE_FAILED', {
+          reason: `plugin "${plugin.name}" serves "${type}", which plugin "${existing.plugin}" already serves`,
+        });
+      if (typeof handler?.run !== 'function' || typeof handler.params !== 'object')
+        throw new FexError('SERVE_FAILED', {
+          reason: `plugin "${plugin.name}" has an invalid handler for "${type}"`,
+        });
+      this.handlers.set(type, { handler, plugin: plugin.name });
+    }
+    this.plugins.push(plugin);
+  }
+
+  get(type: string): Handler | undefined {
+    return this.handlers.get(type)?.handler;
+  }
+
+  types(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+}

@@ -1,0 +1,11 @@
+import type { Handler } from '../plugin-api.js';
+
+/** The listing travels as a body of JSON lines, so it is not bound by the header size limit. */
+export const dir: Handler = {
+  params: {},
+  async run(ctx) {
+    const files = await ctx.server.storage.list();
+    const body = Buffer.from(files.map((f) => `${JSON.stringify(f)}\n`).join(''), 'utf8');
+    await ctx.replyWithBody({ count: files.length }, body.length, [body]);
+  },
+};

@@ -1,0 +1,20 @@
+import { PROTOCOL_VERSION, MAX_HEADER_BYTES } from '../../protocol/constants.js';
+import { FexError } from '../../protocol/errors.js';
+import type { Handler } from '../plugin-api.js';
+
+/** The first exchange: versions, limits, and which request types this server serves. */
+export const hello: Handler = {
+  params: { version: 'uint', client: 'string?' },
+  auth: 'none',
+  async run(ctx, request) {
+    if (request.version !== PROTOCOL_VERSION)
+      throw new FexError('E_VERSION', { version: String(request.version) });
+    ctx.connection.greeted = true;
+    await ctx.reply({
+      version: PROTOCOL_VERSION,
+      server: 'fex',
+      limits: { maxFileSize: ctx.server.limits.maxFileSize, maxHeaderBytes: MAX_HEADER_BYTES },
+      types: ctx.server.types(),
+    });
+  },
+};

@@ -1,0 +1,17 @@
+import { FexError } from '../../protocol/errors.js';
+import type { Handler } from '../plugin-api.js';
+
+/** Claims a new handle for this connection and returns its credential. */
+export const register: Handler = {
+  params: { handle: 'string' },
+  auth: 'none',
+  async run(ctx, request) {
+    const handle = request.handle as string;
+    if (ctx.connection.handle)
+      throw new FexError('E_ALREADY_REGISTERED', { handle: ctx.connection.handle });
+    const credential = await ctx.server.handles.register(handle);
+    ctx.connection.handle = handle;
+    ctx.server.log.info(`${ctx.connection.remote} registered ${handle}`);
+    await ctx.reply({ handle, credential });
+  },
+};

@@ -1,0 +1,97 @@
+/**
+ * The persistent registry of handles. Registering returns a credential (32 random bytes); the
+ * registry keeps only its SHA-256, which is enough for a secret of that entropy, and compares in
+ * constant time. Handles are unique without regard to case.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FexError } from '../protocol/errors.js';
+import { handleKey, handleProblem } from '../protocol/names.js';
+
+interface HandleRecord {
+  handle: string;
+  credentialSha256: string;
+  created: number;
+}
+
+function digest(credential: string): Buffer {
+  return createHash('sha256').update(credential, 'utf8').digest();
+}
+
+export class HandleRegistry {
+  private records = new Map<string, HandleRecord>();
+  private saving: Promise<void> = Promise.resolve();
+  private readonly path: string;
+
+  constructor(bookkeepingDir: string) {
+    this.path = join(bookkeepingDir, 'handles.json');
+  }
+
+  async open(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const data = JSON.parse(text) as { handles?: HandleRecord[] };
+    for (const record of data.handles ?? []) this.records.set(handleKey(record.handle), record);
+  }
+
+  has(handle: string): boolean {
+    return this.records.has(handleKey(handle));
+  }
+
+  /** Claims a free handle; resolves with its credential once the claim is on disk. */
+  async register(handle: string): Promise<string> {
+    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
+    const key = handleKey(handle);
+    if (this.records.has(key)) throw new FexError('E_HANDLE_TAKEN', { handle });
+    const credential = randomBytes(32).toString('base64url');
+    this.records.set(key, {
+      handle,
+      credentialSha256: digest(credential).toString('hex'),
+      created: Date.now(),
+    });
+    try {
+      await this.save();
+    } catch (error) {
+      this.records.delete(key);
+      throw error;
+    }
+    return credential;
+  }
+
+  /** The handle as registered (its original case) when the credential is its own. */
+  verify(handle: string, credential: string): string {
+    const record = this.records.get(handleKey(handle));
+    const given = digest(credential);
+    // Compare even when the handle is unknown, so timing does not tell which handles exist.
+    const expected = record
+      ? Buffer.from(record.credentialSha256, 'hex')
+      : Buffer.alloc(given.length);
+    if (!timingSafeEqual(given, expected) || !record)
+      throw new FexError('E_BAD_CREDENTIAL', { handle });
+    return record.handle;
+  }
+
+  private save(): Promise<void> {
+    const run = this.saving.then(async () => {
+      const aside = `${this.path}.tmp`;
+      const file = await open(aside, 'w', 0o600);
+      try {
+        await file.writeFile(
+          JSON.stringify({ version: 1, handles: [...this.records.values()] }, null, 1),
+        );
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(aside, this.path);
+    });
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,69 @@
+/** `fex serve`: start the server, say so in one line, run until SIGINT or SIGTERM, stop cleanly. */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { FexError } from '../protocol/errors.js';
+import { streamLogger } from './logger.js';
+import type { Limits } from './plugin-api.js';
+import { loadPlugin } from './plugin-loader.js';
+import { FexServer } from './server.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dir: string;
+  plugins: string[];
+  limits: Partial<Limits>;
+}
+
+export async function runServer(options: ServeOptions): Promise<void> {
+  const dir = resolve(options.dir);
+  const log = streamLogger(process.stdout, process.stderr);
+  const plugins = [];
+  for (const spec of options.plugins) plugins.push(await loadPlugin(spec));
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new FexError('SERVE_FAILED', {
+      reason: `cannot create ${dir}: ${(error as Error).message}`,
+    });
+  }
+  const server = new FexServer({
+    dir,
+    host: options.host,
+    port: options.port,
+    plugins,
+    limits: options.limits,
+    log,
+  });
+  let address;
+  try {
+    address = await server.start();
+  } catch (error) {
+    if (error instanceof FexError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EADDRINUSE'
+        ? `${options.host}:${options.port} is already in use`
+        : code === 'EADDRNOTAVAIL'
+          ? `${options.host} is not an address of this machine`
+          : (error as Error).message;
+    throw new FexError('SERVE_FAILED', { reason });
+  }
+  const where = address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+  process.stdout.write(`fex server listening on ${where}, storing files in ${dir}\n`);
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      log.info(`${signal}: stopping, waiting for transfers in flight`);
+      void server.stop().then(() => {
+        log.info('stopped');
+        done();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

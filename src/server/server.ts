@@ -1,0 +1,106 @@
+/**
+ * The listener: accepts connections up to the limit, gives each a Connection, relays events, and
+ * shuts down cleanly (stop accepting, let requests in flight finish within a bound, close).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { encodeHeader } from '../protocol/frame.js';
+import { RESERVED_DIR } from '../protocol/names.js';
+import { Connection } from './connection.js';
+import { HandlerRegistry } from './handler-registry.js';
+import { HandleRegistry } from './handles.js';
+import { builtinPlugin } from './handlers/index.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
+import { LocalStorage } from './storage/local-storage.js';
+import type { Storage } from './storage/storage.js';
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFileSize: 16 * 1024 ** 3,
+  maxConnections: 1024,
+  idleTimeout: 900,
+};
+
+export interface ServerOptions {
+  dir: string;
+  host?: string;
+  port?: number;
+  limits?: Partial<Limits>;
+  plugins?: ServerPlugin[];
+  storage?: Storage;
+  log?: Logger;
+  /** How long shutdown waits for requests in flight, in milliseconds. */
+  shutdownGraceMs?: number;
+}
+
+export class FexServer {
+  readonly services: ServerServices;
+  private readonly registry = new HandlerRegistry();
+  private readonly connections = new Set<Connection>();
+  private readonly net: Server;
+  private nextId = 1;
+
+  constructor(private readonly options: ServerOptions) {
+    const storage = options.storage ?? new LocalStorage(options.dir);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.services = {
+      storage,
+      handles: new HandleRegistry(join(options.dir, RESERVED_DIR)),
+      log: options.log ?? silentLogger,
+      limits,
+      types: () => this.registry.types(),
+      broadcast: (event, except) => this.broadcast(event, except),
+    };
+    this.net = createServer((socket) => this.accept(socket));
+  }
+
+  /** Loads plugins, opens storage, listens; resolves with the bound address. */
+  async start(): Promise<{ host: string; port: number }> {
+    this.registry.add(builtinPlugin);
+    for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
+    await this.services.storage.open();
+    await this.services.handles.open();
+    for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
+    await new Promise<void>((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        this.net.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.net.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
+    return { host: address.address, port: address.port };
+  }
+
+  /** Stops accepting, lets requests in flight finish within the grace period, then closes. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    await Promise.all([...this.connections].map((c) => c.shutdown()));
+    const grace = this.options.shutdownGraceMs ?? 10_000;
+    const deadline = setTimeout(() => {
+      for (const connection of this.connections) connection.destroy();
+    }, grace);
+    await closed;
+    clearTimeout(deadline);
+    await this.services.storage.close();
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= this.services.limits.maxConnections) {
+      // Tell the client why before hanging up, so it can say so instead of "connection lost".
+      socket.on('error', () => undefined);
+      socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
+      return;
+    }
+    const connection = new Connection(this.nextId++, socket, this.services, this.registry);
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+    void connection.serve();
+  }
+
+  private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
+    for (const connection of this.connections)
+      if (connection !== except && connection.handle) void connection.sendEvent(event);
+  }
+}
