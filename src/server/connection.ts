@@ -99,7 +99,9 @@ export class Connection implements ConnectionInfo {
     if (!handler) return refuse(new FexError('E_UNKNOWN_TYPE', { type: header.type }));
     if (!this.greeted && header.type !== 'hello')
       return refuse(new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' }));
-    const problem = schemaProblem(header, handler.params);
+    // Request frames carry no body: bodies travel in `data` frames once the server said continue.
+    const problem =
+      header.body !== undefined ? 'a request has no body' : schemaProblem(header, handler.params);
     if (problem) return refuse(new FexError('E_BAD_REQUEST', { reason: problem }));
     if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
       return refuse(new FexError('E_NOT_REGISTERED', { action: header.type }));

@@ -1,0 +1,218 @@
+/**
+ * Every refusal of the one-shot commands: the exact one-line error, the documented exit status,
+ * and nothing lost or changed on either side.
+ */
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  cleanup,
+  makeUser,
+  startServer,
+  type RunningServer,
+  type User,
+} from '../helpers/harness.js';
+
+async function visibleFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n !== '.fex').sort();
+}
+
+describe('one-shot refusals', () => {
+  let server: RunningServer;
+  let alice: User;
+  let bob: User;
+  let on: string[];
+
+  before(async () => {
+    server = await startServer();
+    on = ['--server', server.address];
+    alice = await makeUser();
+    bob = await makeUser();
+    await writeFile(join(alice.home, 'Shared.txt'), 'alice wrote this\n');
+    await writeFile(join(bob.home, 'Shared.txt'), 'bob wants to overwrite\n');
+    assert.equal((await alice.run(['register', 'Alice', ...on])).code, 0);
+    assert.equal((await bob.run(['register', 'Bob', ...on])).code, 0);
+  });
+  after(cleanup);
+
+  it('refuses a duplicate handle, whatever its case', async () => {
+    for (const handle of ['Alice', 'alice', 'ALICE']) {
+      const r = await bob.run(['register', handle, ...on]);
+      assert.equal(r.stderr, 'Error: Registration failed. Handle or alias already exists.\n');
+      assert.equal(r.stdout, '');
+      assert.equal(r.code, 5);
+    }
+  });
+
+  it('refuses to act as a handle without its credential', async () => {
+    const r = await bob.run(['dir', ...on, '--handle', 'Alice']);
+    assert.equal(r.stderr, 'Error: Registration failed. Handle or alias already exists.\n');
+    assert.equal(r.code, 5);
+  });
+
+  it('refuses a badly formed handle', async () => {
+    for (const handle of ['a b', '../x', 'café', 'x'.repeat(33)]) {
+      const r = await bob.run(['register', handle, ...on]);
+      assert.match(r.stderr, /^Error: Registration failed\. A handle is 1 to 32 letters/);
+      assert.equal(r.code, 2);
+    }
+  });
+
+  it('reports a missing local file before connecting', async () => {
+    const r = await alice.run(['store', 'Missing.txt', ...on]);
+    assert.equal(r.stderr, 'Error: File not found.\n');
+    assert.equal(r.code, 4);
+  });
+
+  it('reports a file the server lacks, and writes nothing locally', async () => {
+    const r = await alice.run(['get', 'Nowhere.txt', ...on]);
+    assert.equal(r.stderr, 'Error: File not found in the server.\n');
+    assert.equal(r.code, 4);
+    assert.ok(!(await readdir(alice.home)).some((n) => n.includes('Nowhere')));
+  });
+
+  it('reports a closed port with the connection error', async () => {
+    const closed = await startServer();
+    await closed.stop();
+    const r = await alice.run(['join', '127.0.0.1', String(closed.port)]);
+    assert.equal(
+      r.stderr,
+      'Error: Connection to the Server has failed! Please check IP Address and Port Number.\n',
+    );
+    assert.equal(r.code, 3);
+    const d = await alice.run(['dir', '--server', `127.0.0.1:${closed.port}`, '--handle', 'Alice']);
+    assert.equal(
+      d.stderr,
+      'Error: Connection to the Server has failed! Please check IP Address and Port Number.\n',
+    );
+    assert.equal(d.code, 3);
+  });
+
+  it('lets only the owner replace a file', async () => {
+    assert.equal((await alice.run(['store', 'Shared.txt', ...on])).code, 0);
+    const r = await bob.run(['store', 'Shared.txt', ...on]);
+    assert.equal(r.stderr, 'Error: Shared.txt belongs to Alice; only its owner may replace it.\n');
+    assert.equal(r.code, 6);
+    assert.equal(await readFile(join(server.dir, 'Shared.txt'), 'utf8'), 'alice wrote this\n');
+    await writeFile(join(alice.home, 'Shared.txt'), 'alice, second version\n');
+    assert.equal((await alice.run(['store', 'Shared.txt', ...on])).code, 0);
+    assert.equal(await readFile(join(server.dir, 'Shared.txt'), 'utf8'), 'alice, second version\n');
+  });
+
+  it('refuses a name differing only in case from a stored one', async () => {
+    await writeFile(join(bob.home, 'shared.TXT'), 'x');
+    const r = await bob.run(['store', 'shared.TXT', ...on]);
+    assert.equal(
+      r.stderr,
+      'Error: File name refused: it differs only in case or form from Shared.txt.\n',
+    );
+    assert.equal(r.code, 6);
+  });
+
+  it('refuses unsafe names on get before sending anything', async () => {
+    for (const name of ['../etc/passwd', '/etc/passwd', '.fex', '..', 'a\\b']) {
+      const r = await alice.run(['get', name, ...on]);
+      assert.match(r.stderr, /^Error: File name refused: .+\.\n$/);
+      assert.equal(r.code, 6);
+    }
+  });
+
+  it('refuses local files whose names the server would refuse', async () => {
+    await writeFile(join(alice.home, '-rf'), 'x');
+    await writeFile(join(alice.home, 'bad\u202etxt.exe'), 'x');
+    for (const name of ['-rf', 'bad\u202etxt.exe']) {
+      const r = await alice.run(['store', `./${name}`, ...on]);
+      assert.match(r.stderr, /^Error: File name refused: /);
+      assert.equal(r.code, 6);
+    }
+    assert.deepEqual(await visibleFiles(server.dir), ['Shared.txt']);
+  });
+
+  it('refuses a file over the server limit before any byte is written', async () => {
+    const small = await startServer({ args: ['--max-file-size', '1KiB'] });
+    await writeFile(join(alice.home, 'Big.bin'), Buffer.alloc(2048, 7));
+    const r = await alice.run([
+      'store',
+      'Big.bin',
+      '--server',
+      small.address,
+      '--handle',
+      'Alice2',
+    ]);
+    assert.equal(r.stderr, 'Error: File too large: 2048 bytes, the server accepts at most 1024.\n');
+    assert.equal(r.code, 7);
+    assert.deepEqual(await visibleFiles(small.dir), []);
+    assert.deepEqual(await readdir(join(small.dir, '.fex', 'tmp')), []);
+  });
+
+  it('answers usage errors with the parameters message and status 2', async () => {
+    for (const args of [
+      ['store'],
+      ['store', 'a', 'b'],
+      ['join', '127.0.0.1'],
+      ['get'],
+      ['register'],
+      ['dir', 'extra'],
+      ['dir', '--nope'],
+    ]) {
+      const r = await alice.run([...args, ...on]);
+      assert.equal(
+        r.stderr,
+        'Error: Command parameters do not match or is not allowed.\n',
+        args.join(' '),
+      );
+      assert.equal(r.code, 2);
+    }
+  });
+
+  it('answers a port that is not a port with the parameters message', async () => {
+    for (const port of ['0', '65536', 'http', '12a']) {
+      const r = await alice.run(['join', '127.0.0.1', port]);
+      assert.equal(r.stderr, 'Error: Command parameters do not match or is not allowed.\n');
+      assert.equal(r.code, 2);
+    }
+  });
+
+  it('answers an unknown command with "Command not found" and status 2', async () => {
+    for (const args of [['bogus'], ['/quit'], ['/bogus', 'x']]) {
+      const r = await alice.run(args);
+      assert.equal(r.stderr, 'Error: Command not found.\n');
+      assert.equal(r.code, 2);
+    }
+  });
+
+  it('refuses a malformed --server', async () => {
+    const r = await alice.run(['dir', '--server', 'localhost']);
+    assert.equal(
+      r.stderr,
+      'Error: Server address "localhost" is not valid. Use host:port, e.g. 127.0.0.1:12345.\n',
+    );
+    assert.equal(r.code, 2);
+  });
+
+  it('reports every refusal as JSON with --json', async () => {
+    const r = await alice.run(['get', 'Nowhere.txt', '--json', ...on]);
+    assert.equal(r.code, 4);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      error: { code: 'E_NOT_FOUND', message: 'File not found in the server.', exit: 4 },
+    });
+  });
+
+  it('leaves without a remembered server with the disconnection error', async () => {
+    const fresh = await makeUser();
+    const r = await fresh.run(['leave']);
+    assert.equal(r.stderr, 'Error: Disconnection failed. Please connect to the server first.\n');
+    assert.equal(r.code, 3);
+  });
+
+  it('asks for registration when no handle is known', async () => {
+    const fresh = await makeUser();
+    const r = await fresh.run(['dir', ...on]);
+    assert.equal(
+      r.stderr,
+      'Error: Directory listing failed. Please register first: fex register <handle> (or give --handle / FEX_HANDLE).\n',
+    );
+    assert.equal(r.code, 5);
+  });
+});
