@@ -113,9 +113,7 @@ export class LocalStorage implements Storage {
   }
 
   async list(): Promise<StoredFile[]> {
-    return [...this.index.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map(publicView);
+    return [...this.index.values()].sort((a, b) => byCodePoint(a.name, b.name)).map(publicView);
   }
 
   async stat(name: string): Promise<StoredFile | undefined> {
@@ -124,6 +122,9 @@ export class LocalStorage implements Storage {
   }
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
+    // Plugins reach storage directly: a name like "../x" must never become a path here.
+    const problem = nameProblem(name);
+    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     this.checkReplace(name, options.owner);
     const tmpPath = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
     let handle: FileHandle;
@@ -230,6 +231,11 @@ export class LocalStorage implements Storage {
     });
     return run;
   }
+}
+
+/** Code point order, which is UTF-8 byte order; `<` on strings compares UTF-16 code units. */
+function byCodePoint(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function publicView(record: MetaRecord): StoredFile {

@@ -1,0 +1,138 @@
+/** File name and handle rules, shared by server and client. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  handleKey,
+  handleProblem,
+  MAX_NAME_BYTES,
+  nameKey,
+  nameProblem,
+} from '../../src/protocol/names.js';
+
+function assertRefused(names: string[]): void {
+  for (const name of names)
+    assert.equal(typeof nameProblem(name), 'string', `${JSON.stringify(name)} must be refused`);
+}
+
+describe('nameProblem', () => {
+  it('accepts ordinary names', () => {
+    const names = [
+      'Hello.txt',
+      'a',
+      'my file.txt',
+      'report (final) v2.pdf',
+      '.bashrc',
+      'café.txt',
+      '日本語のファイル.txt',
+      '😀.png',
+      'x'.repeat(MAX_NAME_BYTES),
+      'é'.repeat(127) + 'x',
+    ];
+    for (const name of names)
+      assert.equal(nameProblem(name), undefined, `${JSON.stringify(name)} must be accepted`);
+  });
+
+  it('refuses empty, "." and ".."', () => {
+    assertRefused(['', '.', '..']);
+  });
+
+  it('refuses path separators, absolute or drive paths, and ":"', () => {
+    assertRefused([
+      'a/b',
+      'a\\b',
+      '../x',
+      '..\\x',
+      '/etc/passwd',
+      'C:\\x',
+      'C:foo',
+      '\\\\host\\share',
+    ]);
+    // ":" makes drive-relative paths and alternate data streams on Windows.
+    assertRefused(['x:y', 'file.txt:stream', 'C:']);
+  });
+
+  it('refuses NUL, CR, LF, ESC, DEL and C1 controls', () => {
+    assertRefused([
+      'a\u0000b',
+      'a\nb',
+      'a\rb',
+      'a\tb',
+      '\u001b[31mred',
+      'a\u007fb',
+      'a\u0085b',
+      'a\u009bb',
+    ]);
+  });
+
+  it('refuses direction overrides, zero-width characters and the BOM', () => {
+    assertRefused(['exe.\u202etxt', 'a\u200bb', 'a\u200db', 'a\u2066b', '\ufeffa.txt']);
+  });
+
+  it('refuses a leading "-" and a trailing dot or space', () => {
+    assertRefused(['-rf', '--help', 'name.', 'name ', 'name..', ' ']);
+  });
+
+  it('refuses the reserved ".fex" in any case', () => {
+    assertRefused(['.fex', '.FEX', '.Fex']);
+  });
+
+  it('refuses Windows device names, with or without extension', () => {
+    assertRefused(['CON', 'con', 'nul.txt', 'NUL.tar.gz', 'COM1', 'lpt9.log', 'AUX', 'prn']);
+    assert.equal(nameProblem('console.txt'), undefined);
+    assert.equal(nameProblem('COM10'), undefined);
+  });
+
+  it('refuses names over 255 bytes of UTF-8, counting bytes not characters', () => {
+    assertRefused(['x'.repeat(MAX_NAME_BYTES + 1), 'é'.repeat(128), '😀'.repeat(64)]);
+    // 128 characters, 256 bytes.
+    assert.equal(Buffer.byteLength('é'.repeat(128)), 256);
+  });
+
+  it('refuses names not in NFC and lone surrogates', () => {
+    assertRefused(['cafe\u0301.txt', '\ud800.txt', 'a\udc00b', 'end\ud83d']);
+  });
+});
+
+describe('nameKey', () => {
+  it('maps names differing only in case or Unicode form to one key', () => {
+    assert.equal(nameKey('Hello.TXT'), nameKey('hello.txt'));
+    assert.equal(nameKey('café.txt'), nameKey('cafe\u0301.txt'));
+    assert.equal(nameKey('\ufb01le.txt'), nameKey('file.txt'));
+    assert.notEqual(nameKey('a.txt'), nameKey('b.txt'));
+  });
+});
+
+describe('handleProblem', () => {
+  it('accepts letters, digits, "_", "-" and "." up to 32 characters', () => {
+    for (const handle of ['User1', 'a_b-c.d', '0day', 'x', 'A'.repeat(32)])
+      assert.equal(handleProblem(handle), undefined, handle);
+  });
+
+  it('refuses empty, too long, bad first character, spaces, slashes and non-ASCII', () => {
+    const refused = [
+      '',
+      'A'.repeat(33),
+      '-user',
+      '.user',
+      '_user',
+      'a b',
+      ' user',
+      'a/b',
+      'a\\b',
+      'Jos\u00e9',
+      'User1\n',
+      'User1\u0000',
+    ];
+    for (const handle of refused)
+      assert.equal(
+        typeof handleProblem(handle),
+        'string',
+        `${JSON.stringify(handle)} must be refused`,
+      );
+  });
+
+  it('handleKey ignores case', () => {
+    assert.equal(handleKey('User1'), handleKey('uSER1'));
+    assert.notEqual(handleKey('User1'), handleKey('User2'));
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * LocalStorage: the shared storage contract, then what only a local directory can show: files
+ * under their own names, bookkeeping in .fex, and what an operator or an attacker leaves on disk.
+ */
+import assert from 'node:assert/strict';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalStorage } from '../../src/server/storage/local-storage.js';
+import {
+  chunked,
+  contents,
+  fexCode,
+  pattern,
+  sha256,
+  store,
+  storageSuite,
+} from './storage-suite.js';
+
+let base: string;
+let count = 0;
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fex-storage-'));
+});
+after(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function newRoot(): Promise<string> {
+  const root = join(base, `root-${count++}`);
+  await mkdir(root);
+  return root;
+}
+
+async function openAt(root: string): Promise<LocalStorage> {
+  const storage = new LocalStorage(root);
+  await storage.open();
+  return storage;
+}
+
+storageSuite('LocalStorage', async () => {
+  const root = await newRoot();
+  return { storage: await openAt(root), reopen: () => openAt(root) };
+});
+
+describe('LocalStorage on disk', () => {
+  it('writes an upload aside in .fex/tmp and renames it into place on commit', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    const data = pattern(100_000, 1);
+    const pending = await storage.put('Hello.txt', { owner: 'User1', size: data.length });
+    await pending.write(chunked(data));
+    assert.deepEqual(await readdir(root), ['.fex']);
+    assert.equal((await readdir(join(root, '.fex', 'tmp'))).length, 1);
+    await pending.commit(sha256(data));
+    assert.deepEqual((await readdir(root)).sort(), ['.fex', 'Hello.txt']);
+    assert.ok((await readFile(join(root, 'Hello.txt'))).equals(data));
+    assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+  });
+
+  it('leaves no file and an empty tmp folder after a bad checksum, a bad size or an abort', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    const data = Buffer.from('some bytes');
+    const badSum = await storage.put('a.txt', { owner: 'U', size: data.length });
+    await badSum.write(chunked(data));
+    await assert.rejects(badSum.commit(sha256('other')), fexCode('E_CHECKSUM'));
+    const badSize = await storage.put('a.txt', { owner: 'U', size: data.length + 10 });
+    await badSize.write(chunked(data));
+    await assert.rejects(badSize.commit(sha256(data)), fexCode('E_SIZE'));
+    const aborted = await storage.put('a.txt', { owner: 'U', size: data.length });
+    await aborted.write(chunked(data));
+    await aborted.abort();
+    assert.deepEqual(await readdir(root), ['.fex']);
+    assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+  });
+
+  it('never writes outside the root for an unsafe name', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    await assert.rejects(
+      storage.put('../outside.txt', { owner: 'U', size: 1 }),
+      fexCode('E_BAD_NAME'),
+    );
+    assert.ok(!(await readdir(base)).includes('outside.txt'));
+    assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+  });
+
+  it('lists a file an operator dropped in, owned by nobody, with its checksum', async () => {
+    const root = await newRoot();
+    const data = pattern(200_000, 2);
+    await writeFile(join(root, 'dropped.bin'), data);
+    const storage = await openAt(root);
+    const file = await storage.stat('dropped.bin');
+    assert.equal(file?.owner, null);
+    assert.equal(file?.size, data.length);
+    assert.equal(file?.sha256, sha256(data));
+    assert.ok((await contents(storage, 'dropped.bin')).equals(data));
+    await assert.rejects(
+      storage.put('dropped.bin', { owner: 'U', size: 1 }),
+      fexCode('E_NOT_OWNER'),
+    );
+  });
+
+  it('re-hashes a stored file an operator changed, keeping its owner', async () => {
+    const root = await newRoot();
+    await store(await openAt(root), 'notes.txt', 'Alice', 'first');
+    await writeFile(join(root, 'notes.txt'), 'changed by the operator');
+    const file = await (await openAt(root)).stat('notes.txt');
+    assert.equal(file?.owner, 'Alice');
+    assert.equal(file?.sha256, sha256('changed by the operator'));
+    assert.equal(file?.size, 'changed by the operator'.length);
+  });
+
+  it('does not list symlinks, folders, unsafe names or its own .fex folder', async () => {
+    const root = await newRoot();
+    const outside = join(base, `secret-${count++}.txt`);
+    await writeFile(outside, 'secret');
+    await symlink(outside, join(root, 'link.txt'));
+    await mkdir(join(root, 'folder'));
+    await writeFile(join(root, '-rf'), 'x');
+    await writeFile(join(root, 'bad\nname'), 'x');
+    await writeFile(join(root, 'ok.txt'), 'fine');
+    const storage = await openAt(root);
+    assert.deepEqual(
+      (await storage.list()).map((f) => f.name),
+      ['ok.txt'],
+    );
+    await assert.rejects(storage.read('link.txt'), fexCode('E_NOT_FOUND'));
+  });
+
+  it('does not follow a symlink planted in place of a stored file after start-up', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    await store(storage, 'victim.txt', 'Alice', 'secret!');
+    const outside = join(base, `planted-${count++}.txt`);
+    await writeFile(outside, 'not-ours');
+    await rm(join(root, 'victim.txt'));
+    await symlink(outside, join(root, 'victim.tmp'));
+    await rename(join(root, 'victim.tmp'), join(root, 'victim.txt'));
+    await assert.rejects(storage.read('victim.txt'), fexCode('E_NOT_FOUND'));
+  });
+
+  it('removes stale uploads from .fex/tmp on open', async () => {
+    const root = await newRoot();
+    await mkdir(join(root, '.fex', 'tmp'), { recursive: true });
+    await writeFile(join(root, '.fex', 'tmp', 'abc.part'), 'half an upload');
+    await writeFile(join(root, '.fex', 'tmp', 'def.part'), '');
+    const storage = await openAt(root);
+    assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+    assert.deepEqual(await storage.list(), []);
+  });
+
+  it('removes the file from disk on remove()', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    await store(storage, 'bye.txt', 'Alice', 'bye');
+    await storage.remove('bye.txt', 'Alice');
+    assert.deepEqual(await readdir(root), ['.fex']);
+  });
+});
