@@ -1,5 +1,6 @@
 /** The public API for plugin authors and embedders. See docs/plugins.md and docs/storage.md. */
-export { FexServer, DEFAULT_LIMITS, type ServerOptions } from './server/server.js';
+export { FexServer, type ServerOptions } from './server/server.js';
+export { DEFAULT_LIMITS } from './server/limits.js';
 export {
   PLUGIN_API_VERSION,
   type ServerPlugin,

@@ -96,7 +96,7 @@ export class ClientConnection extends EventEmitter {
         if (!header) break;
         if (header.type === 'event') {
           if (header.event === 'closing' && typeof header.code === 'string')
-            ending = new FexError(header.code);
+            ending = this.toError(header);
           this.emit('event', header);
           continue;
         }

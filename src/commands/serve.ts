@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { FexCommand } from '../cli/base-command.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/constants.js';
+import { DEFAULT_LIMITS } from '../server/limits.js';
 import { FexError } from '../protocol/errors.js';
 
 export default class Serve extends FexCommand {
@@ -35,14 +36,28 @@ export default class Serve extends FexCommand {
       default: '16GiB',
     }),
     'max-connections': Flags.integer({
-      summary: 'Most clients served at once.',
-      default: 1024,
+      summary: 'Most clients served at once; more are turned away with "server is full".',
+      default: DEFAULT_LIMITS.maxConnections,
       min: 1,
     }),
     'idle-timeout': Flags.integer({
-      summary: 'Seconds a silent connection is kept; 0 keeps it forever.',
-      default: 900,
+      summary: 'Seconds a connection may stay silent between requests; 0 keeps it forever.',
+      default: DEFAULT_LIMITS.idleTimeout,
       min: 0,
+    }),
+    'transfer-timeout': Flags.integer({
+      summary: 'Seconds without data in the middle of a transfer before the client is dropped.',
+      default: DEFAULT_LIMITS.transferTimeout,
+      min: 0,
+    }),
+    'header-timeout': Flags.integer({
+      summary: 'Seconds a request header may take from its first byte to its last.',
+      default: DEFAULT_LIMITS.headerTimeout,
+      min: 0,
+    }),
+    'max-header': Flags.string({
+      summary: 'Largest request header accepted, e.g. 16KiB (at most 64KiB).',
+      default: '64KiB',
     }),
   };
 
@@ -50,7 +65,9 @@ export default class Serve extends FexCommand {
     const { flags } = await this.parse(Serve);
     const { parseSize } = await import('../server/sizes.js');
     const maxFileSize = parseSize(flags['max-file-size']);
-    if (maxFileSize === undefined) throw new FexError('BAD_PARAMS');
+    const maxHeaderBytes = parseSize(flags['max-header']);
+    if (maxFileSize === undefined || !maxHeaderBytes || maxHeaderBytes > MAX_HEADER_BYTES)
+      throw new FexError('BAD_PARAMS');
     const { runServer } = await import('../server/run-server.js');
     await runServer({
       host: flags.host,
@@ -61,6 +78,9 @@ export default class Serve extends FexCommand {
         maxFileSize,
         maxConnections: flags['max-connections'],
         idleTimeout: flags['idle-timeout'],
+        transferTimeout: flags['transfer-timeout'],
+        headerTimeout: flags['header-timeout'],
+        maxHeaderBytes,
       },
     });
   }

@@ -87,7 +87,7 @@ const table = {
   E_BUSY: { message: 'The server is full. Please try again later.', exit: EXIT.connection },
   E_SHUTTING_DOWN: { message: 'The server is shutting down.', exit: EXIT.connection },
   E_TIMEOUT: {
-    message: 'The connection was idle for too long and was closed.',
+    message: 'The server closed the connection: {reason}.',
     exit: EXIT.connection,
   },
   E_INTERNAL: { message: 'The server failed to handle the request: {reason}', exit: EXIT.failure },
@@ -108,6 +108,10 @@ const table = {
   CONNECTION_LOST: {
     message: 'Connection to the server was lost{during}.',
     exit: EXIT.connection,
+  },
+  CANCELLED: {
+    message: '{action} cancelled. The connection was closed; /join to connect again.',
+    exit: EXIT.failure,
   },
   NO_HANDLE: {
     message:

@@ -17,6 +17,14 @@ export function encodeHeader(header: Header): Buffer {
   return frame;
 }
 
+/** Errors after which a stream of frames cannot go on: it is out of step, gone, or timed out. */
+export function isStreamFatal(error: unknown): error is FexError {
+  return (
+    error instanceof FexError &&
+    (error.code === 'E_BAD_FRAME' || error.code === 'E_TIMEOUT' || error.code === 'CONNECTION_LOST')
+  );
+}
+
 function badFrame(reason: string): FexError {
   return new FexError('E_BAD_FRAME', { reason });
 }
@@ -44,6 +52,12 @@ export function parseHeader(bytes: Buffer): Header {
 
 export interface FrameReaderOptions {
   maxHeaderBytes?: number;
+  /** Most milliseconds of silence between frames; 0 or absent waits forever. */
+  idleTimeoutMs?: number;
+  /** Most milliseconds of silence inside a frame (header or body). */
+  stallTimeoutMs?: number;
+  /** Most milliseconds from a header's first byte to its last (slowloris). */
+  headerTimeoutMs?: number;
 }
 
 /**
@@ -53,6 +67,11 @@ export interface FrameReaderOptions {
 export class FrameReader {
   private readonly source: AsyncIterator<Buffer>;
   private readonly maxHeaderBytes: number;
+  private readonly timeouts: Required<Omit<FrameReaderOptions, 'maxHeaderBytes'>>;
+  /** When the header being read began, while one is. */
+  private headerStarted: number | undefined;
+  /** The error that ended the stream, once one has. */
+  private failed: FexError | undefined;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
@@ -62,11 +81,28 @@ export class FrameReader {
   constructor(source: AsyncIterable<Buffer>, options: FrameReaderOptions = {}) {
     this.source = source[Symbol.asyncIterator]();
     this.maxHeaderBytes = options.maxHeaderBytes ?? MAX_HEADER_BYTES;
+    this.timeouts = {
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      stallTimeoutMs: options.stallTimeoutMs ?? 0,
+      headerTimeoutMs: options.headerTimeoutMs ?? 0,
+    };
   }
 
   /** The next frame's header, or null at a clean end of stream between frames. */
   async next(): Promise<Header | null> {
+    try {
+      return await this.readHeader();
+    } catch (error) {
+      // Once out of step, timed out or cut, every later read fails the same way at once.
+      if (isStreamFatal(error)) this.failed ??= error;
+      throw error;
+    }
+  }
+
+  private async readHeader(): Promise<Header | null> {
+    if (this.failed) throw this.failed;
     if (this.bodyLeft > 0) await this.skipBody();
+    this.headerStarted = this.buffered > 0 ? Date.now() : undefined;
     if (!(await this.fill(LENGTH_PREFIX_BYTES))) {
       if (this.buffered === 0) return null;
       throw new FexError('CONNECTION_LOST', { during: ' in the middle of a message' });
@@ -77,6 +113,7 @@ export class FrameReader {
     if (!(await this.fill(length)))
       throw new FexError('CONNECTION_LOST', { during: ' in the middle of a message' });
     const header = parseHeader(this.take(length));
+    this.headerStarted = undefined;
     this.bodyLeft = header.body ?? 0;
     return header;
   }
@@ -99,17 +136,47 @@ export class FrameReader {
 
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
-    const { value, done } = await this.source.next();
+    const { value, done } = await this.nextChunk();
     if (done) {
       this.ended = true;
       return false;
     }
     const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
     if (chunk.length > 0) {
+      this.headerStarted ??= this.bodyLeft === 0 ? Date.now() : undefined;
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
     return true;
+  }
+
+  /** The source's next chunk, within the time the reader's state allows. */
+  private nextChunk(): Promise<IteratorResult<Buffer>> {
+    if (this.failed) return Promise.reject(this.failed);
+    const { idleTimeoutMs, stallTimeoutMs, headerTimeoutMs } = this.timeouts;
+    let limit = idleTimeoutMs;
+    let reason = 'the connection was idle for too long';
+    if (this.bodyLeft > 0 || this.headerStarted !== undefined) {
+      limit = stallTimeoutMs;
+      reason = 'no data arrived for too long in the middle of a message';
+    }
+    if (this.headerStarted !== undefined && headerTimeoutMs > 0) {
+      const left = this.headerStarted + headerTimeoutMs - Date.now();
+      if (limit === 0 || left < limit) {
+        limit = Math.max(left, 1);
+        reason = 'a message header took too long to arrive';
+      }
+    }
+    const next = this.source.next();
+    if (limit <= 0) return next;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.failed = new FexError('E_TIMEOUT', { reason });
+        reject(this.failed);
+      }, limit);
+    });
+    return Promise.race([next, expired]).finally(() => clearTimeout(timer));
   }
 
   private async fill(n: number): Promise<boolean> {

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode } from '../protocol/errors.js';
-import { FrameReader } from '../protocol/frame.js';
+import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
@@ -28,17 +28,17 @@ export class Connection implements ConnectionInfo {
     private readonly registry: HandlerRegistry,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.reader = new FrameReader(socket);
+    const { limits } = services;
+    const ms = (seconds: number) => seconds * 1000;
+    this.reader = new FrameReader(socket, {
+      maxHeaderBytes: limits.maxHeaderBytes,
+      idleTimeoutMs: ms(limits.idleTimeout),
+      stallTimeoutMs: ms(limits.transferTimeout),
+      headerTimeoutMs: ms(limits.headerTimeout),
+    });
     this.writer = new FrameWriter(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
-    const idle = services.limits.idleTimeout;
-    if (idle > 0)
-      socket.setTimeout(idle * 1000, () => {
-        void this.sendEvent({ event: 'closing', code: 'E_TIMEOUT' }).finally(() =>
-          socket.destroy(),
-        );
-      });
   }
 
   readonly remote: string;
@@ -61,6 +61,11 @@ export class Connection implements ConnectionInfo {
       if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
         this.services.log.info(`connection ${this.remote}: ${error.message}`);
         await this.answerError(undefined, error).catch(() => undefined);
+      }
+      if (error instanceof FexError && error.code === 'E_TIMEOUT') {
+        this.services.log.info(`connection ${this.remote} closed: ${error.message}`);
+        await this.sendEvent({ event: 'closing', code: error.code, details: error.details });
+        this.socket.destroy();
       }
     } finally {
       this.socket.end();
@@ -110,7 +115,7 @@ export class Connection implements ConnectionInfo {
     try {
       await handler.run(context, header);
     } catch (error) {
-      if (error instanceof FexError && error.code === 'CONNECTION_LOST') throw error;
+      if (isStreamFatal(error)) throw error;
       const answer =
         error instanceof FexError
           ? error

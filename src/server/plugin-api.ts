@@ -17,8 +17,14 @@ export interface Limits {
   maxFileSize: number;
   /** Most connections served at once. */
   maxConnections: number;
-  /** Seconds a connection may stay silent before it is closed; 0 for never. */
+  /** Seconds a connection may stay silent between requests before it is closed; 0 for never. */
   idleTimeout: number;
+  /** Seconds without data in the middle of a message (a stalled transfer); 0 for never. */
+  transferTimeout: number;
+  /** Seconds from a header's first byte to its last (slowloris); 0 for never. */
+  headerTimeout: number;
+  /** Largest JSON header accepted, in bytes. */
+  maxHeaderBytes: number;
 }
 
 /** What the server offers every plugin and handler. */

@@ -9,17 +9,12 @@ import { RESERVED_DIR } from '../protocol/names.js';
 import { Connection } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry } from './handles.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
-
-export const DEFAULT_LIMITS: Limits = {
-  maxFileSize: 16 * 1024 ** 3,
-  maxConnections: 1024,
-  idleTimeout: 900,
-};
 
 export interface ServerOptions {
   dir: string;

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, MAX_HEADER_BYTES } from '../../protocol/constants.js';
+import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { FexError } from '../../protocol/errors.js';
 import type { Handler } from '../plugin-api.js';
 
@@ -13,7 +13,10 @@ export const hello: Handler = {
     await ctx.reply({
       version: PROTOCOL_VERSION,
       server: 'fex',
-      limits: { maxFileSize: ctx.server.limits.maxFileSize, maxHeaderBytes: MAX_HEADER_BYTES },
+      limits: {
+        maxFileSize: ctx.server.limits.maxFileSize,
+        maxHeaderBytes: ctx.server.limits.maxHeaderBytes,
+      },
       types: ctx.server.types(),
     });
   },

@@ -1,4 +1,5 @@
 import { FexError } from '../../protocol/errors.js';
+import { isStreamFatal } from '../../protocol/frame.js';
 import { nameProblem } from '../../protocol/names.js';
 import type { Handler } from '../plugin-api.js';
 
@@ -29,6 +30,7 @@ export const store: Handler = {
       try {
         await pending.write(data.body);
       } catch (error) {
+        if (isStreamFatal(error)) throw error;
         // Keep the stream in step (skip the rest of the body, read the commit), then report.
         failure = error;
       }

@@ -1,0 +1,12 @@
+/** The server's default limits: one place, read by `fex serve`'s flags and by FexServer. */
+import { MAX_HEADER_BYTES } from '../protocol/constants.js';
+import type { Limits } from './plugin-api.js';
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+  maxFileSize: 16 * 1024 ** 3,
+  maxConnections: 1024,
+  idleTimeout: 900,
+  transferTimeout: 60,
+  headerTimeout: 30,
+  maxHeaderBytes: MAX_HEADER_BYTES,
+};
