@@ -3,7 +3,11 @@ import { FexError } from '../protocol/errors.js';
 export interface ServerAddress {
   host: string;
   port: number;
+  /** Connect with TLS (`fexs://`). */
+  tls?: boolean;
 }
+
+const SCHEME = /^(fexs?):\/\//i;
 
 /** A port as the user typed it: a whole number 1..65535, nothing else. */
 export function parsePort(text: string): number | undefined {
@@ -12,17 +16,25 @@ export function parsePort(text: string): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-/** `host:port` or `[v6]:port`. */
+/** A host as `/join` takes it: `127.0.0.1`, `[::1]`, or with a scheme, `fexs://example.org`. */
+export function parseHost(text: string): { host: string; tls: boolean } | undefined {
+  const scheme = SCHEME.exec(text)?.[1]?.toLowerCase();
+  const rest = scheme ? text.slice(scheme.length + 3) : text;
+  const host = /^\[([^\]]+)\]$/.exec(rest)?.[1] ?? rest;
+  if (!/^[^\s/:[\]]+$/.test(host) && !/^[0-9a-f:.]+$/i.test(host)) return undefined;
+  return { host, tls: scheme === 'fexs' };
+}
+
+/** `host:port`, `[v6]:port`, optionally behind `fex://` or `fexs://` (TLS). */
 export function parseServer(text: string): ServerAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d+)$/.exec(text.trim());
-  const port = match && parsePort(match[3] ?? '');
-  const host = match && (match[1] ?? match[2]);
+  const match = /^(.+):(\d+)$/.exec(text.trim());
+  const port = match && parsePort(match[2] ?? '');
+  const host = match && parseHost(match[1] ?? '');
   if (!host || !port) throw new FexError('BAD_SERVER', { server: text });
-  return { host, port };
+  return { ...host, port };
 }
 
 export function formatServer(address: ServerAddress): string {
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${address.tls ? 'fexs://' : ''}${host}:${address.port}`;
 }

@@ -4,7 +4,9 @@
  * listeners. One read loop owns the socket's input, so an event can arrive at any time.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, type ErrorDetails } from '../protocol/errors.js';
 import { FrameReader } from '../protocol/frame.js';
@@ -27,6 +29,18 @@ interface Pending extends RequestHandlers {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
+async function readTrusted(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FexError('LOCAL_IO', {
+      op: 'read',
+      path,
+      reason: (error as NodeJS.ErrnoException).code ?? String(error),
+    });
+  }
+}
+
 export class ClientConnection extends EventEmitter {
   readonly writer: FrameWriter;
   private readonly reader: FrameReader;
@@ -44,16 +58,30 @@ export class ClientConnection extends EventEmitter {
     void this.readLoop();
   }
 
-  static open(address: ServerAddress): Promise<ClientConnection> {
+  static async open(address: ServerAddress): Promise<ClientConnection> {
+    const options = { host: address.host, port: address.port };
+    // FEX_TLS_CA names a PEM file of certificates to trust besides the system's (a private CA).
+    const ca =
+      address.tls && process.env.FEX_TLS_CA ? await readTrusted(process.env.FEX_TLS_CA) : undefined;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.host, port: address.port });
-      const fail = () => {
+      const socket = address.tls
+        ? tlsConnect({
+            ...options,
+            ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+            servername: isIP(address.host) ? undefined : address.host,
+          })
+        : connect(options);
+      const fail = (error?: Error) => {
         socket.destroy();
-        reject(new FexError('CONNECT_FAILED'));
+        const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+        // A certificate problem is not a wrong address: say which it is.
+        if (address.tls && /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|EPROTO/.test(code))
+          reject(new FexError('TLS_FAILED', { reason: error?.message ?? code }));
+        else reject(new FexError('CONNECT_FAILED'));
       };
-      socket.setTimeout(CONNECT_TIMEOUT_MS, fail);
+      socket.setTimeout(CONNECT_TIMEOUT_MS, () => fail());
       socket.once('error', fail);
-      socket.once('connect', () => {
+      socket.once(address.tls ? 'secureConnect' : 'connect', () => {
         socket.setTimeout(0);
         socket.off('error', fail);
         resolve(new ClientConnection(socket));

@@ -5,7 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { FexError } from '../protocol/errors.js';
-import { formatServer, parsePort, parseServer } from './address.js';
+import { formatServer, parseHost, parsePort, parseServer } from './address.js';
+import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { destinationFor } from './download.js';
 import { Session, type Progress } from './session.js';
@@ -18,8 +19,9 @@ export class OneShotClient implements Client {
 
   async join(host: string, port: string) {
     const portNumber = parsePort(port);
-    if (!portNumber) throw new FexError('BAD_PARAMS');
-    const address = { host, port: portNumber };
+    const parsed = parseHost(host);
+    if (!portNumber || !parsed) throw new FexError('BAD_PARAMS');
+    const address = { ...parsed, port: portNumber };
     const session = await Session.open(address);
     await session.leave();
     const state = await this.state();
@@ -102,14 +104,8 @@ export class OneShotClient implements Client {
     if (!handle) throw new FexError('NO_HANDLE', { action });
     const session = await Session.open(parseServer(server));
     try {
-      const known = state.credential(server, handle);
-      if (known) {
-        await session.login(known.handle, known.credential);
-      } else {
-        // A handle this client never claimed: claim it now, so scripts need no separate step.
-        state.remember(server, handle, await session.register(handle));
-        await state.save();
-      }
+      // A handle this client never claimed is claimed now, so scripts need no separate step.
+      await claimHandle(session, state, handle);
       return await task(session);
     } finally {
       await session.leave();

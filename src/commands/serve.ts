@@ -55,6 +55,11 @@ export default class Serve extends FexCommand {
       default: DEFAULT_LIMITS.headerTimeout,
       min: 0,
     }),
+    'tls-cert': Flags.string({
+      summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',
+      dependsOn: ['tls-key'],
+    }),
+    'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
     'max-header': Flags.string({
       summary: 'Largest request header accepted, e.g. 16KiB (at most 64KiB).',
       default: '64KiB',
@@ -74,6 +79,10 @@ export default class Serve extends FexCommand {
       port: flags.port,
       dir: flags.dir,
       plugins: flags.plugin,
+      tls:
+        flags['tls-cert'] && flags['tls-key']
+          ? { cert: flags['tls-cert'], key: flags['tls-key'] }
+          : undefined,
       limits: {
         maxFileSize,
         maxConnections: flags['max-connections'],

@@ -97,6 +97,10 @@ const table = {
     message: 'Connection to the Server has failed! Please check IP Address and Port Number.',
     exit: EXIT.connection,
   },
+  TLS_FAILED: {
+    message: 'The secure connection to the server failed: {reason}',
+    exit: EXIT.connection,
+  },
   NOT_CONNECTED: {
     message: '{action} failed. Please connect to the server first.',
     exit: EXIT.connection,

@@ -1,5 +1,6 @@
 /** `fex serve`: start the server, say so in one line, run until SIGINT or SIGTERM, stop cleanly. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { formatServer } from '../client/address.js';
 import { resolve } from 'node:path';
 import { FexError } from '../protocol/errors.js';
 import { streamLogger } from './logger.js';
@@ -13,6 +14,18 @@ export interface ServeOptions {
   dir: string;
   plugins: string[];
   limits: Partial<Limits>;
+  /** Paths of the PEM certificate chain and key, to serve TLS. */
+  tls?: { cert: string; key: string };
+}
+
+async function readTls(paths: { cert: string; key: string }) {
+  try {
+    return { cert: await readFile(paths.cert), key: await readFile(paths.key) };
+  } catch (error) {
+    throw new FexError('SERVE_FAILED', {
+      reason: `cannot read the TLS files: ${(error as Error).message}`,
+    });
+  }
 }
 
 export async function runServer(options: ServeOptions): Promise<void> {
@@ -27,7 +40,9 @@ export async function runServer(options: ServeOptions): Promise<void> {
       reason: `cannot create ${dir}: ${(error as Error).message}`,
     });
   }
+  const tls = options.tls && (await readTls(options.tls));
   const server = new FexServer({
+    tls,
     dir,
     host: options.host,
     port: options.port,
@@ -49,9 +64,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
           : (error as Error).message;
     throw new FexError('SERVE_FAILED', { reason });
   }
-  const where = address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
+  const where = formatServer(address);
   process.stdout.write(`fex server listening on ${where}, storing files in ${dir}\n`);
   await new Promise<void>((done) => {
     const stop = (signal: string) => {

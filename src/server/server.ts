@@ -3,6 +3,7 @@
  * shuts down cleanly (stop accepting, let requests in flight finish within a bound, close).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { encodeHeader } from '../protocol/frame.js';
 import { RESERVED_DIR } from '../protocol/names.js';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   plugins?: ServerPlugin[];
   storage?: Storage;
   log?: Logger;
+  /** Serve TLS with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** How long shutdown waits for requests in flight, in milliseconds. */
   shutdownGraceMs?: number;
 }
@@ -46,11 +49,21 @@ export class FexServer {
       types: () => this.registry.types(),
       broadcast: (event, except) => this.broadcast(event, except),
     };
-    this.net = createServer((socket) => this.accept(socket));
+    const accept = (socket: Socket) => this.accept(socket);
+    this.net = options.tls
+      ? createTlsServer(
+          { ...options.tls, handshakeTimeout: (limits.headerTimeout || 30) * 1000 },
+          accept,
+        )
+      : createServer(accept);
+    // A client that fails its TLS handshake is its own problem, not the server's.
+    this.net.on('tlsClientError', (error: Error) =>
+      this.services.log.info(`TLS handshake failed: ${error.message}`),
+    );
   }
 
   /** Loads plugins, opens storage, listens; resolves with the bound address. */
-  async start(): Promise<{ host: string; port: number }> {
+  async start(): Promise<{ host: string; port: number; tls: boolean }> {
     this.registry.add(builtinPlugin);
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
     await this.services.storage.open();
@@ -65,7 +78,7 @@ export class FexServer {
     });
     const address = this.net.address();
     if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
-    return { host: address.address, port: address.port };
+    return { host: address.address, port: address.port, tls: Boolean(this.options.tls) };
   }
 
   /** Stops accepting, lets requests in flight finish within the grace period, then closes. */

@@ -83,7 +83,7 @@ export async function startServer(
     });
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
   });
-  const match = /listening on (.+):(\d+), storing files in /.exec(ready);
+  const match = /listening on (?:fexs:\/\/)?(.+):(\d+), storing files in /.exec(ready);
   const port = Number(match?.[2]);
   const host = match?.[1] ?? '127.0.0.1';
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
