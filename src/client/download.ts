@@ -1,38 +1,93 @@
 /**
  * Writes a download aside in the destination's folder, checks its size and SHA-256, flushes it,
  * and only then renames it over the destination: an interrupted or corrupted download never
- * replaces anything.
+ * replaces anything. A download cut off by a lost connection keeps its aside file and a note of
+ * the version it holds, so the next `get` to the same destination asks only for the rest.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError } from '../protocol/errors.js';
+import { isStreamFatal } from '../protocol/frame.js';
+
+/** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
+function partPaths(destination: string): { data: string; note: string } {
+  const key = createHash('sha256').update(basename(destination), 'utf8').digest('hex').slice(0, 16);
+  const data = join(dirname(destination), `.${key}.fex-part`);
+  return { data, note: `${data}.json` };
+}
+
+export interface HeldPart {
+  offset: number;
+  sha256: string;
+}
+
+/** What an earlier, interrupted download of `name` to `destination` left behind, if anything. */
+export async function heldPart(destination: string, name: string): Promise<HeldPart | undefined> {
+  const { data, note } = partPaths(destination);
+  try {
+    const held = JSON.parse(await readFile(note, 'utf8')) as {
+      name?: unknown;
+      sha256?: unknown;
+      size?: unknown;
+    };
+    const offset = (await stat(data)).size;
+    if (held.name !== name || typeof held.sha256 !== 'string' || typeof held.size !== 'number')
+      return undefined;
+    return offset > 0 && offset <= held.size ? { offset, sha256: held.sha256 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function localIo(destination: string, error: unknown): FexError {
+  if (error instanceof FexError) return error;
+  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new FexError('LOCAL_IO', { op: 'write', path: destination, reason });
+}
+
+/** Opens the aside file: appending to the held bytes when resuming, afresh otherwise. */
+async function openPart(
+  destination: string,
+  entry: FileEntry,
+  offset: number,
+): Promise<{ file: FileHandle; hash: Hash }> {
+  const { data, note } = partPaths(destination);
+  if (offset > 0) {
+    if ((await stat(data)).size !== offset)
+      throw new FexError('E_BAD_FRAME', { reason: 'resumed at an offset not held' });
+    return { file: await open(data, 'a'), hash: await hashFile(data, offset) };
+  }
+  const file = await open(data, 'w', 0o644);
+  await writeFile(
+    note,
+    JSON.stringify({ name: entry.name, sha256: entry.sha256, size: entry.size }),
+  );
+  return { file, hash: createHash('sha256') };
+}
 
 export async function receiveFile(
   destination: string,
   entry: FileEntry,
+  offset: number,
   body: AsyncIterable<Buffer>,
   progress?: (done: number, total: number) => void,
 ): Promise<void> {
-  const aside = join(
-    dirname(destination),
-    `.${basename(destination)}.${randomBytes(6).toString('hex')}.fex-part`,
-  );
-  let file: FileHandle;
+  const { data, note } = partPaths(destination);
+  let opened: { file: FileHandle; hash: Hash };
   try {
-    file = await open(aside, 'wx', 0o644);
+    opened = await openPart(destination, entry, offset);
   } catch (error) {
-    throw new FexError('LOCAL_IO', {
-      op: 'write',
-      path: destination,
-      reason: (error as NodeJS.ErrnoException).code ?? String(error),
-    });
+    await rm(data, { force: true });
+    await rm(note, { force: true });
+    throw localIo(destination, error);
   }
-  let kept = false;
+  const { file, hash } = opened;
+  let outcome: 'kept' | 'resumable' | 'discarded' = 'discarded';
   try {
-    const hash = createHash('sha256');
-    let received = 0;
+    let received = offset;
     for await (const chunk of body) {
       hash.update(chunk);
       received += chunk.length;
@@ -44,19 +99,17 @@ export async function receiveFile(
     if (hash.digest('hex') !== entry.sha256) throw new FexError('E_CHECKSUM', { name: entry.name });
     await file.sync();
     await file.close();
-    await rename(aside, destination);
-    kept = true;
+    await rename(data, destination);
+    outcome = 'kept';
+    await rm(note, { force: true });
   } catch (error) {
-    if (error instanceof FexError) throw error;
-    throw new FexError('LOCAL_IO', {
-      op: 'write',
-      path: destination,
-      reason: (error as NodeJS.ErrnoException).code ?? String(error),
-    });
+    if (isStreamFatal(error)) outcome = 'resumable';
+    throw localIo(destination, error);
   } finally {
-    if (!kept) {
-      await file.close().catch(() => undefined);
-      await rm(aside, { force: true });
+    if (outcome !== 'kept') await file.close().catch(() => undefined);
+    if (outcome === 'discarded') {
+      await rm(data, { force: true });
+      await rm(note, { force: true });
     }
   }
 }
@@ -64,7 +117,6 @@ export async function receiveFile(
 /** Where `get name [-o output]` writes: the current folder, a folder given, or a path given. */
 export async function destinationFor(name: string, output: string | undefined): Promise<string> {
   if (output === undefined) return join(process.cwd(), name);
-  const { stat } = await import('node:fs/promises');
   const info = await stat(output).catch(() => undefined);
   return info?.isDirectory() ? join(output, name) : output;
 }

@@ -4,7 +4,6 @@
  * it: names from the server are checked, downloads are written aside, verified and renamed.
  */
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
@@ -17,31 +16,16 @@ import { FexError } from '../protocol/errors.js';
 import { nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
-import { receiveFile } from './download.js';
+import { heldPart, receiveFile } from './download.js';
+import { sendUpload, type Progress } from './upload.js';
 
-export type Progress = (done: number, total: number) => void;
+export type { Progress };
 
 function localError(op: string, path: string, error: unknown): FexError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
     return new FexError('LOCAL_NOT_FOUND');
   return new FexError('LOCAL_IO', { op, path, reason: code ?? String(error) });
-}
-
-/** Counts and hashes what passes through, for upload progress and the commit checksum. */
-async function* tap(
-  source: AsyncIterable<Buffer>,
-  hash: ReturnType<typeof createHash>,
-  total: number,
-  progress?: Progress,
-) {
-  let done = 0;
-  for await (const chunk of source) {
-    hash.update(chunk);
-    done += chunk.length;
-    progress?.(done, total);
-    yield chunk;
-  }
 }
 
 export class Session extends EventEmitter {
@@ -107,7 +91,7 @@ export class Session extends EventEmitter {
   }
 
   /** Uploads a local file under its base name. */
-  async store(path: string, progress?: Progress): Promise<FileEntry> {
+  async store(path: string, progress?: Progress): Promise<Transferred> {
     const name = basename(path).normalize('NFC');
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
@@ -125,21 +109,11 @@ export class Session extends EventEmitter {
         { type: 'store', name, size },
         {
           action: 'Upload',
-          onContinue: async (header) => {
-            const id = header.id as number;
-            const hash = createHash('sha256');
-            const body = tap(
-              file.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }),
-              hash,
-              size,
-              progress,
-            );
-            await this.connection.writer.sendWithBody({ type: 'data', id }, size, body);
-            await this.connection.writer.send({ type: 'commit', id, sha256: hash.digest('hex') });
-          },
+          onContinue: (offered) =>
+            sendUpload(this.connection.writer, file, size, offered, progress),
         },
       );
-      return entryOf(answer);
+      return { ...entryOf(answer), resumedFrom: count(answer.resumedFrom) };
     } finally {
       await file.close().catch(() => undefined);
     }
@@ -167,21 +141,25 @@ export class Session extends EventEmitter {
   }
 
   /** Downloads `name` to `destination` (a file path), verified before it appears there. */
-  async get(name: string, destination: string, progress?: Progress): Promise<FileEntry> {
+  async get(name: string, destination: string, progress?: Progress): Promise<Transferred> {
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    let entry: FileEntry | undefined;
+    let entry: Transferred | undefined;
+    const held = await heldPart(destination, name);
     await this.connection.request(
-      { type: 'get', name },
+      { type: 'get', name, ...held },
       {
         action: 'Download',
         onBody: async (header, body) => {
-          entry = entryOf(header);
+          const offset = count(header.offset);
+          entry = { ...entryOf(header), resumedFrom: offset };
           if (entry.name !== name)
             throw new FexError('UNSAFE_NAME', { reason: 'it is not the name asked for' });
-          if (header.body !== entry.size)
+          if (offset !== 0 && offset !== held?.offset)
+            throw new FexError('E_BAD_FRAME', { reason: 'resumed at an offset not asked for' });
+          if (header.body !== entry.size - offset)
             throw new FexError('E_BAD_FRAME', { reason: 'body length differs from size' });
-          await receiveFile(destination, entry, body, progress);
+          await receiveFile(destination, entry, offset, body, progress);
         },
       },
     );
@@ -201,10 +179,15 @@ export class Session extends EventEmitter {
   }
 }
 
+/** A file sent or received, and the byte it resumed from (0 when it started afresh). */
+export interface Transferred extends FileEntry {
+  resumedFrom: number;
+}
+
+const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
+
 function entryOf(header: Header): FileEntry {
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  const count = (v: unknown) =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
   return {
     name: text(header.name),
     size: count(header.size),

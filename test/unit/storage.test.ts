@@ -55,18 +55,18 @@ storageSuite('LocalStorage', async () => {
 });
 
 describe('LocalStorage on disk', () => {
-  it('writes an upload aside in .fex/tmp and renames it into place on commit', async () => {
+  it('writes an upload aside in .fex/partial and renames it into place on commit', async () => {
     const root = await newRoot();
     const storage = await openAt(root);
     const data = pattern(100_000, 1);
     const pending = await storage.put('Hello.txt', { owner: 'User1', size: data.length });
     await pending.write(chunked(data));
     assert.deepEqual(await readdir(root), ['.fex']);
-    assert.equal((await readdir(join(root, '.fex', 'tmp'))).length, 1);
+    assert.equal((await readdir(join(root, '.fex', 'partial'))).length, 1);
     await pending.commit(sha256(data));
     assert.deepEqual((await readdir(root)).sort(), ['.fex', 'Hello.txt']);
     assert.ok((await readFile(join(root, 'Hello.txt'))).equals(data));
-    assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+    assert.deepEqual(await readdir(join(root, '.fex', 'partial')), []);
   });
 
   it('leaves no file and an empty tmp folder after a bad checksum, a bad size or an abort', async () => {
@@ -84,6 +84,7 @@ describe('LocalStorage on disk', () => {
     await aborted.abort();
     assert.deepEqual(await readdir(root), ['.fex']);
     assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
+    assert.deepEqual(await readdir(join(root, '.fex', 'partial')), []);
   });
 
   it('never writes outside the root for an unsafe name', async () => {

@@ -2,16 +2,28 @@ import { FexError } from '../../protocol/errors.js';
 import { nameProblem } from '../../protocol/names.js';
 import type { Handler } from '../plugin-api.js';
 
-/** A download: the answer carries size and SHA-256, and the file as its body. */
+/**
+ * A download: the answer carries size and SHA-256, and the file as its body. A client holding
+ * the first `offset` bytes of the version whose SHA-256 it names gets only the rest; if the file
+ * has changed since, it gets all of it (`offset: 0` in the answer).
+ */
 export const get: Handler = {
-  params: { name: 'string' },
+  params: { name: 'string', offset: 'uint?', sha256: 'sha256?' },
   async run(ctx, request) {
     const name = request.name as string;
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    const { file, stream } = await ctx.server.storage.read(name);
+    const storage = ctx.server.storage;
+    let start = (request.offset as number | undefined) ?? 0;
+    let { file, stream } = await storage.read(name, start);
+    if (start > 0 && (file.sha256 !== request.sha256 || start > file.size)) {
+      // The client holds part of another version: it gets the whole of this one.
+      stream.destroy();
+      start = 0;
+      ({ file, stream } = await storage.read(name));
+    }
     try {
-      await ctx.replyWithBody({ ...file }, file.size, stream);
+      await ctx.replyWithBody({ ...file, offset: start }, file.size - start, stream);
     } finally {
       stream.destroy();
     }

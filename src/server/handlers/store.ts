@@ -5,8 +5,10 @@ import type { Handler } from '../plugin-api.js';
 
 /**
  * An upload: the request announces name and size; once the server has checked them it answers
- * `continue`, the client sends one `data` frame with the body, then `commit` with the SHA-256.
- * Nothing is visible under the name until the checksum matches and the file is flushed.
+ * `continue` with the offset it already holds from an interrupted upload of the same file (and
+ * those bytes' SHA-256). The client sends one `data` frame from that offset, or from 0 if the
+ * held bytes are not its own, then `commit` with the whole file's SHA-256. Nothing is visible
+ * under the name until the checksum matches and the file is flushed.
  */
 export const store: Handler = {
   params: { name: 'string', size: 'uint' },
@@ -21,10 +23,17 @@ export const store: Handler = {
 
     const pending = await ctx.server.storage.put(name, { owner, size });
     let stored;
+    let from = 0;
     try {
-      await ctx.proceed({ offset: 0 });
-      const data = await ctx.receive('data', {});
-      if (data.header.body !== size)
+      const held = pending.offset > 0 ? { sha256: pending.prefixSha256 } : {};
+      await ctx.proceed({ offset: pending.offset, ...held });
+      const data = await ctx.receive('data', { offset: 'uint?' });
+      from = (data.header.offset as number | undefined) ?? 0;
+      if (from !== pending.offset) {
+        if (from !== 0) throw new FexError('E_BAD_REQUEST', { reason: 'data offset not offered' });
+        await pending.restart();
+      }
+      if (data.header.body !== size - from)
         throw new FexError('E_BAD_REQUEST', { reason: 'data length differs from size' });
       let failure: unknown;
       try {
@@ -38,11 +47,12 @@ export const store: Handler = {
       if (failure) throw failure;
       stored = await pending.commit(commit.header.sha256 as string);
     } catch (error) {
-      await pending.abort();
+      // A broken connection keeps what arrived, so the same upload can resume where it stopped.
+      await (isStreamFatal(error) ? pending.suspend() : pending.abort());
       throw error;
     }
     ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
-    await ctx.reply({ ...stored });
+    await ctx.reply({ ...stored, resumedFrom: from });
     ctx.server.broadcast(
       { event: 'uploaded', handle: owner, name, size: stored.size, time: stored.time },
       ctx.connection,

@@ -2,9 +2,12 @@
  * The default backend: files live in the server directory under their own names, so an operator
  * sees them on disk; bookkeeping lives in the reserved `.fex` folder beside them:
  *
- *   .fex/tmp/   uploads in progress, written aside and renamed into place when verified
- *   .fex/meta/  one JSON record per file (owner, size, checksum, stored time), named by a hash
- *               of the file name so any valid name maps to a short, safe record name
+ *   .fex/partial/  uploads in progress, written aside and renamed into place when verified; one
+ *                  interrupted by a lost connection stays here, named by a hash of (owner, name,
+ *                  size), until the same upload resumes it or it is older than `partialTtlMs`
+ *   .fex/tmp/      uploads that cannot be resumed (a second concurrent upload of the same file)
+ *   .fex/meta/     one JSON record per file (owner, size, checksum, stored time), named by a hash
+ *                  of the file name so any valid name maps to a short, safe record name
  *
  * Order of a commit: fsync the data, write and fsync the record, rename the record, rename the
  * data, fsync both folders. A crash between the two renames leaves a record that does not match
@@ -12,7 +15,7 @@
  * since only the owner may replace a file).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import {
   open,
   readdir,
@@ -21,61 +24,70 @@ import {
   rename,
   rm,
   readFile,
+  stat,
   type FileHandle,
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../protocol/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
+import { fsyncDir, hashFile, ioError } from './fs-helpers.js';
+import { LocalPendingPut } from './local-pending-put.js';
 import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
 
 interface MetaRecord extends StoredFile {
   mtimeMs: number;
 }
 
+export interface LocalStorageOptions {
+  /** How long an interrupted upload is kept for resuming, in milliseconds. Default one day. */
+  partialTtlMs?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
 function recordName(name: string): string {
-  return `${createHash('sha256').update(name, 'utf8').digest('hex')}.json`;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-function ioError(error: unknown): FexError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new FexError('E_DISK_FULL');
-  return new FexError('E_INTERNAL', { reason: code ?? String(error) });
+  return `${sha256Hex(name)}.json`;
 }
 
 export class LocalStorage implements Storage {
   private readonly tmpDir: string;
+  private readonly partialDir: string;
   private readonly metaDir: string;
   private readonly index = new Map<string, MetaRecord>();
+  /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
+  private readonly keys = new Map<string, string>();
+  /** Aside files an upload is writing now; a second upload of the same file must not share one. */
+  private readonly active = new Set<string>();
+  private readonly partialTtlMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
   /** Commits of one name run one after the other, so the owner check and rename are atomic. */
   private readonly commitLocks = new Map<string, Promise<unknown>>();
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    options: LocalStorageOptions = {},
+  ) {
     this.tmpDir = join(root, RESERVED_DIR, 'tmp');
+    this.partialDir = join(root, RESERVED_DIR, 'partial');
     this.metaDir = join(root, RESERVED_DIR, 'meta');
+    this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
   }
 
   async open(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
-    await mkdir(this.metaDir, { recursive: true });
-    // Partial uploads from before a crash or kill can never complete: their clients are gone.
+    for (const dir of [this.tmpDir, this.partialDir, this.metaDir])
+      await mkdir(dir, { recursive: true });
+    // Unresumable uploads from before a crash or kill can never complete: their clients are gone.
     for (const stale of await readdir(this.tmpDir))
       await rm(join(this.tmpDir, stale), { force: true });
+    await this.sweepPartials();
+    this.sweeper = setInterval(
+      () => void this.sweepPartials(),
+      Math.min(this.partialTtlMs, 3_600_000),
+    );
+    this.sweeper.unref();
     const records = new Map<string, MetaRecord>();
     for (const file of await readdir(this.metaDir)) {
       try {
@@ -99,14 +111,14 @@ export class LocalStorage implements Storage {
           name,
           size: info.size,
           owner: record?.owner ?? null,
-          time: record?.time ?? info.mtimeMs,
-          sha256: await hashFile(path),
+          time: record?.time ?? Math.floor(info.mtimeMs),
+          sha256: (await hashFile(path)).digest('hex'),
           mtimeMs: info.mtimeMs,
         };
         await this.writeRecord(record);
       }
       records.delete(name);
-      this.index.set(name, record);
+      this.setRecord(record);
     }
     for (const orphan of records.keys())
       await rm(join(this.metaDir, recordName(orphan)), { force: true });
@@ -126,17 +138,33 @@ export class LocalStorage implements Storage {
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     this.checkReplace(name, options.owner);
-    const tmpPath = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
-    let handle: FileHandle;
+    const resumable = join(
+      this.partialDir,
+      `${sha256Hex(`${options.owner}\0${name}\0${options.size}`)}.part`,
+    );
+    const path = this.active.has(resumable)
+      ? join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`)
+      : resumable;
+    this.active.add(path);
+    let handle: FileHandle | undefined;
     try {
-      handle = await open(tmpPath, 'wx', 0o644);
+      // Append mode: the bytes of an interrupted upload stay, new ones go after them.
+      handle = await open(path, 'a+', 0o644);
+      let offset = (await handle.stat()).size;
+      if (offset > options.size) {
+        await handle.truncate(0);
+        offset = 0;
+      }
+      const hash = await hashFile(path, offset);
+      return new LocalPendingPut(this, name, options, path, handle, hash, offset);
     } catch (error) {
+      await handle?.close().catch(() => undefined);
+      this.active.delete(path);
       throw ioError(error);
     }
-    return new LocalPendingPut(this, name, options, tmpPath, handle);
   }
 
-  async read(name: string): Promise<{ file: StoredFile; stream: Readable }> {
+  async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
     const record = this.index.get(name);
     if (!record) throw new FexError('E_NOT_FOUND', { name });
     let handle: FileHandle;
@@ -148,7 +176,7 @@ export class LocalStorage implements Storage {
         (error as NodeJS.ErrnoException).code === 'ENOENT' ||
         (error as NodeJS.ErrnoException).code === 'ELOOP'
       ) {
-        this.index.delete(name);
+        this.forget(name);
         throw new FexError('E_NOT_FOUND', { name });
       }
       throw ioError(error);
@@ -160,7 +188,10 @@ export class LocalStorage implements Storage {
     }
     return {
       file: publicView(record),
-      stream: handle.createReadStream({ highWaterMark: 256 * 1024 }),
+      stream: handle.createReadStream({
+        start: Math.min(start, record.size),
+        highWaterMark: 256 * 1024,
+      }),
     };
   }
 
@@ -172,12 +203,18 @@ export class LocalStorage implements Storage {
         throw new FexError('E_NOT_OWNER', { name, owner: record.owner ?? 'the server operator' });
       await rm(join(this.root, name), { force: true });
       await rm(join(this.metaDir, recordName(name)), { force: true });
-      this.index.delete(name);
+      this.forget(name);
     });
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.allSettled(this.commitLocks.values());
+  }
+
+  /** @internal used by LocalPendingPut */
+  release(asidePath: string): void {
+    this.active.delete(asidePath);
   }
 
   /** @internal used by LocalPendingPut */
@@ -185,11 +222,8 @@ export class LocalStorage implements Storage {
     const existing = this.index.get(name);
     if (existing && existing.owner !== owner)
       throw new FexError('E_NOT_OWNER', { name, owner: existing.owner ?? 'the server operator' });
-    if (!existing) {
-      const key = nameKey(name);
-      for (const other of this.index.keys())
-        if (nameKey(other) === key) throw new FexError('E_NAME_CLASH', { existing: other });
-    }
+    const other = existing ? undefined : this.keys.get(nameKey(name));
+    if (other !== undefined) throw new FexError('E_NAME_CLASH', { existing: other });
   }
 
   /** @internal used by LocalPendingPut */
@@ -203,8 +237,29 @@ export class LocalStorage implements Storage {
       } catch (error) {
         throw ioError(error);
       }
-      this.index.set(record.name, record);
+      this.setRecord(record);
     });
+  }
+
+  private setRecord(record: MetaRecord): void {
+    this.index.set(record.name, record);
+    this.keys.set(nameKey(record.name), record.name);
+  }
+
+  private forget(name: string): void {
+    this.index.delete(name);
+    this.keys.delete(nameKey(name));
+  }
+
+  /** Removes interrupted uploads nobody resumed in time. */
+  private async sweepPartials(): Promise<void> {
+    const cutoff = Date.now() - this.partialTtlMs;
+    for (const file of await readdir(this.partialDir).catch(() => [])) {
+      const path = join(this.partialDir, file);
+      if (this.active.has(path)) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
+    }
   }
 
   private async writeRecord(record: MetaRecord): Promise<void> {
@@ -246,76 +301,4 @@ function publicView(record: MetaRecord): StoredFile {
     time: record.time,
     sha256: record.sha256,
   };
-}
-
-class LocalPendingPut implements PendingPut {
-  private readonly hash = createHash('sha256');
-  private written = 0;
-  private finished = false;
-
-  constructor(
-    private readonly storage: LocalStorage,
-    private readonly name: string,
-    private readonly options: PutOptions,
-    private readonly tmpPath: string,
-    private readonly handle: FileHandle,
-  ) {}
-
-  async write(body: AsyncIterable<Buffer>): Promise<number> {
-    try {
-      for await (const chunk of body) {
-        this.hash.update(chunk);
-        this.written += chunk.length;
-        if (this.written > this.options.size) break;
-        // Awaiting each write is the backpressure: the socket is not read meanwhile.
-        await this.handle.write(chunk);
-      }
-    } catch (error) {
-      if (error instanceof FexError) throw error;
-      throw ioError(error);
-    }
-    return this.written;
-  }
-
-  async commit(expectedSha256: string): Promise<StoredFile> {
-    try {
-      if (this.written !== this.options.size)
-        throw new FexError('E_SIZE', {
-          name: this.name,
-          got: this.written,
-          expected: this.options.size,
-        });
-      const sha256 = this.hash.digest('hex');
-      if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
-      try {
-        await this.handle.sync();
-      } catch (error) {
-        throw ioError(error);
-      }
-      const info = await this.handle.stat();
-      await this.handle.close();
-      this.finished = true;
-      const record: MetaRecord = {
-        name: this.name,
-        size: this.written,
-        owner: this.options.owner,
-        time: Date.now(),
-        sha256,
-        mtimeMs: info.mtimeMs,
-      };
-      await this.storage.install(record, this.tmpPath);
-      return publicView(record);
-    } catch (error) {
-      await this.abort();
-      throw error;
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (!this.finished) {
-      this.finished = true;
-      await this.handle.close().catch(() => undefined);
-    }
-    await rm(this.tmpPath, { force: true });
-  }
 }

@@ -16,6 +16,16 @@ export interface PutOptions {
 
 /** An upload written aside, invisible until `commit()`. */
 export interface PendingPut {
+  /**
+   * Bytes already held from an earlier upload of the same file (same owner, name and size) that
+   * was cut off; the body continues from here. 0 for a fresh upload, and always 0 for a backend
+   * that does not resume.
+   */
+  readonly offset: number;
+  /** SHA-256 of those held bytes when `offset > 0`, so the client can check they are its own. */
+  readonly prefixSha256: string | undefined;
+  /** Discards the held bytes: the body starts from 0 after all. */
+  restart(): Promise<void>;
   /** Streams the body into the aside copy, with backpressure. Resolves with the bytes written. */
   write(body: AsyncIterable<Buffer>): Promise<number>;
   /**
@@ -25,6 +35,11 @@ export interface PendingPut {
   commit(expectedSha256: string): Promise<StoredFile>;
   /** Discards the aside copy. Safe to call more than once, and after a failed commit. */
   abort(): Promise<void>;
+  /**
+   * The connection broke: keeps what arrived, for a later put of the same file to resume (a
+   * backend that does not resume discards it, as abort does). Never makes anything visible.
+   */
+  suspend(): Promise<void>;
 }
 
 export interface Storage {
@@ -38,8 +53,11 @@ export interface Storage {
    * E_NAME_CLASH when it differs only in case or Unicode form from a stored name.
    */
   put(name: string, options: PutOptions): Promise<PendingPut>;
-  /** A consistent snapshot of one file: replacing it meanwhile does not affect this reader. */
-  read(name: string): Promise<{ file: StoredFile; stream: Readable }>;
+  /**
+   * A consistent snapshot of one file from byte `start` (default 0) to its end: replacing the
+   * file meanwhile does not affect this reader.
+   */
+  read(name: string, start?: number): Promise<{ file: StoredFile; stream: Readable }>;
   remove(name: string, owner: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,70 @@
+/**
+ * The body of an upload, once the server said `continue`. If the server holds the start of this
+ * file from an interrupted upload, the client hashes its own first bytes and resumes only if they
+ * are the same; the commit's SHA-256 covers the whole file either way.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { Header } from '../protocol/constants.js';
+import type { FrameWriter } from '../protocol/frame-writer.js';
+
+export type Progress = (done: number, total: number) => void;
+
+const CHUNK = 256 * 1024;
+
+/** Hashes and counts what passes through, for progress and the commit checksum. */
+async function* tap(
+  source: AsyncIterable<Buffer>,
+  hash: Hash,
+  from: number,
+  total: number,
+  progress?: Progress,
+) {
+  let done = from;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    done += chunk.length;
+    progress?.(done, total);
+    yield chunk;
+  }
+}
+
+/** The offset to send from: the server's, if the bytes it holds are this file's first bytes. */
+async function resumeFrom(
+  file: FileHandle,
+  size: number,
+  offered: Header,
+): Promise<{ from: number; hash: Hash }> {
+  const offset = typeof offered.offset === 'number' ? offered.offset : 0;
+  const fresh = { from: 0, hash: createHash('sha256') };
+  if (offset <= 0 || offset > size || typeof offered.sha256 !== 'string') return fresh;
+  const hash = createHash('sha256');
+  for await (const chunk of file.createReadStream({
+    start: 0,
+    end: offset - 1,
+    autoClose: false,
+    highWaterMark: CHUNK,
+  }))
+    hash.update(chunk as Buffer);
+  return hash.copy().digest('hex') === offered.sha256 ? { from: offset, hash } : fresh;
+}
+
+export async function sendUpload(
+  writer: FrameWriter,
+  file: FileHandle,
+  size: number,
+  offered: Header,
+  progress?: Progress,
+): Promise<void> {
+  const id = offered.id as number;
+  const { from, hash } = await resumeFrom(file, size, offered);
+  const body = tap(
+    file.createReadStream({ start: from, autoClose: false, highWaterMark: CHUNK }),
+    hash,
+    from,
+    size,
+    progress,
+  );
+  await writer.sendWithBody({ type: 'data', id, offset: from }, size - from, body);
+  await writer.send({ type: 'commit', id, sha256: hash.digest('hex') });
+}

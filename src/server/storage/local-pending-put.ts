@@ -1,0 +1,105 @@
+/**
+ * One upload into the local backend. Its bytes go to an aside file opened for appending, hashed
+ * as they arrive. A resumable upload's aside file is named after (owner, name, size), so when a
+ * connection breaks, `suspend()` keeps it and the next put of the same file picks it up at its
+ * length; the whole-file checksum at commit still covers every byte.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { rm, type FileHandle } from 'node:fs/promises';
+import { FexError } from '../../protocol/errors.js';
+import { ioError } from './fs-helpers.js';
+import type { PendingPut, PutOptions, StoredFile } from './storage.js';
+
+/** What the pending upload needs from its storage. */
+export interface PutHost {
+  install(record: StoredFile & { mtimeMs: number }, asidePath: string): Promise<void>;
+  /** Called once the aside file is no longer in use (committed, kept or removed). */
+  release(asidePath: string): void;
+}
+
+export class LocalPendingPut implements PendingPut {
+  private written: number;
+  private done = false;
+
+  constructor(
+    private readonly host: PutHost,
+    private readonly name: string,
+    private readonly options: PutOptions,
+    private readonly asidePath: string,
+    private readonly handle: FileHandle,
+    private hash: Hash,
+    readonly offset: number,
+  ) {
+    this.written = offset;
+  }
+
+  get prefixSha256(): string | undefined {
+    return this.offset > 0 ? this.hash.copy().digest('hex') : undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.handle.truncate(0).catch((error: unknown) => {
+      throw ioError(error);
+    });
+    this.hash = createHash('sha256');
+    this.written = 0;
+  }
+
+  async write(body: AsyncIterable<Buffer>): Promise<number> {
+    try {
+      for await (const chunk of body) {
+        this.hash.update(chunk);
+        this.written += chunk.length;
+        if (this.written > this.options.size) break;
+        // Awaiting each write is the backpressure: the socket is not read meanwhile.
+        await this.handle.write(chunk);
+      }
+    } catch (error) {
+      throw ioError(error);
+    }
+    return this.written;
+  }
+
+  async commit(expectedSha256: string): Promise<StoredFile> {
+    try {
+      const { size } = this.options;
+      if (this.written !== size)
+        throw new FexError('E_SIZE', { name: this.name, got: this.written, expected: size });
+      const sha256 = this.hash.digest('hex');
+      if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
+      let mtimeMs: number;
+      try {
+        await this.handle.sync();
+        mtimeMs = (await this.handle.stat()).mtimeMs;
+        await this.handle.close();
+      } catch (error) {
+        throw ioError(error);
+      }
+      const stored = { name: this.name, size, owner: this.options.owner, time: Date.now(), sha256 };
+      await this.host.install({ ...stored, mtimeMs }, this.asidePath);
+      this.finish();
+      return stored;
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+  }
+
+  async suspend(): Promise<void> {
+    if (this.done) return;
+    await this.handle.close().catch(() => undefined);
+    this.finish();
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    await this.handle.close().catch(() => undefined);
+    await rm(this.asidePath, { force: true });
+    this.finish();
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.host.release(this.asidePath);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Resumable uploads in the local backend: a suspended upload is offered again to the same owner
+ * for the same name and size, with the checksum of what it holds; nobody else sees it, and it is
+ * swept when it grows stale.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalStorage } from '../../src/server/storage/local-storage.js';
+import { chunked, pattern, sha256 } from './storage-suite.js';
+
+let root: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'fex-resume-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function opened(dir: string, partialTtlMs?: number): Promise<LocalStorage> {
+  const storage = new LocalStorage(join(root, dir), { partialTtlMs });
+  await storage.open();
+  return storage;
+}
+
+describe('LocalStorage resume', () => {
+  const data = pattern(300_000, 3);
+  const half = data.subarray(0, 120_000);
+
+  it('offers a suspended upload again, with the checksum of the bytes held', async () => {
+    const storage = await opened('offer');
+    const first = await storage.put('Big.bin', { owner: 'Ann', size: data.length });
+    assert.equal(first.offset, 0);
+    await first.write(chunked(half));
+    await first.suspend();
+    assert.equal(await storage.stat('Big.bin'), undefined, 'nothing visible');
+
+    const second = await storage.put('Big.bin', { owner: 'Ann', size: data.length });
+    assert.equal(second.offset, half.length);
+    assert.equal(second.prefixSha256, sha256(half));
+    await second.write(chunked(data.subarray(half.length)));
+    const stored = await second.commit(sha256(data));
+    assert.equal(stored.sha256, sha256(data));
+  });
+
+  it('does not offer it to another owner, another size, or a concurrent upload', async () => {
+    const storage = await opened('others');
+    const first = await storage.put('X.bin', { owner: 'Ann', size: data.length });
+    await first.write(chunked(half));
+    await first.suspend();
+    assert.equal((await storage.put('X.bin', { owner: 'Bob', size: data.length })).offset, 0);
+    assert.equal((await storage.put('X.bin', { owner: 'Ann', size: data.length + 1 })).offset, 0);
+    const resumed = await storage.put('X.bin', { owner: 'Ann', size: data.length });
+    assert.equal(resumed.offset, half.length);
+    const concurrent = await storage.put('X.bin', { owner: 'Ann', size: data.length });
+    assert.equal(concurrent.offset, 0, 'a second upload at once does not share the aside file');
+    await concurrent.abort();
+    await resumed.abort();
+  });
+
+  it('starts again from 0 on restart, and still verifies the whole file', async () => {
+    const storage = await opened('restart');
+    const first = await storage.put('R.bin', { owner: 'Ann', size: data.length });
+    await first.write(chunked(pattern(50_000, 9)));
+    await first.suspend();
+    const second = await storage.put('R.bin', { owner: 'Ann', size: data.length });
+    assert.equal(second.offset, 50_000);
+    await second.restart();
+    await second.write(chunked(data));
+    assert.equal((await second.commit(sha256(data))).size, data.length);
+  });
+
+  it('keeps nothing of a resumed upload whose whole checksum fails', async () => {
+    const storage = await opened('badsum');
+    const first = await storage.put('B.bin', { owner: 'Ann', size: data.length });
+    await first.write(chunked(pattern(120_000, 7)));
+    await first.suspend();
+    const second = await storage.put('B.bin', { owner: 'Ann', size: data.length });
+    await second.write(chunked(data.subarray(120_000)));
+    await assert.rejects(second.commit(sha256(data)), { code: 'E_CHECKSUM' });
+    assert.deepEqual(await readdir(join(root, 'badsum', '.fex', 'partial')), []);
+    assert.equal((await storage.put('B.bin', { owner: 'Ann', size: data.length })).offset, 0);
+  });
+
+  it('sweeps interrupted uploads older than the time they are kept', async () => {
+    const storage = await opened('stale');
+    const first = await storage.put('S.bin', { owner: 'Ann', size: data.length });
+    await first.write(chunked(half));
+    await first.suspend();
+    const partial = join(root, 'stale', '.fex', 'partial');
+    const [file] = await readdir(partial);
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(join(partial, file!), old, old);
+    await storage.close();
+    const reopened = await opened('stale', 60 * 60 * 1000);
+    assert.deepEqual(await readdir(partial), []);
+    assert.equal((await reopened.put('S.bin', { owner: 'Ann', size: data.length })).offset, 0);
+  });
+});
