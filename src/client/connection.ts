@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { Header } from '../protocol/constants.js';
-import { FexError, isErrorCode, type ErrorDetails } from '../protocol/errors.js';
-import { FrameReader } from '../protocol/frame.js';
+import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../protocol/errors.js';
+import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import type { ServerAddress } from './address.js';
 
@@ -33,11 +33,7 @@ async function readTrusted(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new FexError('LOCAL_IO', {
-      op: 'read',
-      path,
-      reason: (error as NodeJS.ErrnoException).code ?? String(error),
-    });
+    throw localIoError('read', path, error);
   }
 }
 
@@ -176,7 +172,10 @@ export class ClientConnection extends EventEmitter {
           pending.reject(this.lost(pending.action));
           throw error;
         }
-        return pending.reject(error as Error);
+        pending.reject(error as Error);
+        // A server out of step (or lying about sizes) is not read any further.
+        if (isStreamFatal(error)) throw error;
+        return;
       }
     }
     pending.resolve(header);

@@ -9,7 +9,7 @@ import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'no
 import { basename, dirname, join } from 'node:path';
 import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError, localIoError } from '../protocol/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
@@ -40,12 +40,6 @@ export async function heldPart(destination: string, name: string): Promise<HeldP
   } catch {
     return undefined;
   }
-}
-
-function localIo(destination: string, error: unknown): FexError {
-  if (error instanceof FexError) return error;
-  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new FexError('LOCAL_IO', { op: 'write', path: destination, reason });
 }
 
 /** Opens the aside file: appending to the held bytes when resuming, afresh otherwise. */
@@ -82,7 +76,7 @@ export async function receiveFile(
   } catch (error) {
     await rm(data, { force: true });
     await rm(note, { force: true });
-    throw localIo(destination, error);
+    throw localIoError('write', destination, error);
   }
   const { file, hash } = opened;
   let outcome: 'kept' | 'resumable' | 'discarded' = 'discarded';
@@ -104,7 +98,7 @@ export async function receiveFile(
     await rm(note, { force: true });
   } catch (error) {
     if (isStreamFatal(error)) outcome = 'resumable';
-    throw localIo(destination, error);
+    throw localIoError('write', destination, error);
   } finally {
     if (outcome !== 'kept') await file.close().catch(() => undefined);
     if (outcome === 'discarded') {

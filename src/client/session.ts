@@ -7,12 +7,13 @@ import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
+  MAX_LISTING_BYTES,
   PROTOCOL_VERSION,
   type FileEntry,
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError, localIoError } from '../protocol/errors.js';
 import { nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
@@ -25,7 +26,7 @@ function localError(op: string, path: string, error: unknown): FexError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
     return new FexError('LOCAL_NOT_FOUND');
-  return new FexError('LOCAL_IO', { op, path, reason: code ?? String(error) });
+  return localIoError(op, path, error);
 }
 
 export class Session extends EventEmitter {
@@ -125,11 +126,19 @@ export class Session extends EventEmitter {
       { type: 'dir' },
       {
         action: 'Directory listing',
-        onBody: async (_header, body) => {
-          let text = '';
-          for await (const chunk of body) text += chunk.toString('utf8');
-          for (const line of text.split('\n'))
-            if (line) entries.push(entryOf(JSON.parse(line) as Header));
+        onBody: async (header, body) => {
+          if ((header.body ?? 0) > MAX_LISTING_BYTES)
+            throw new FexError('E_BAD_FRAME', { reason: 'the listing is too large' });
+          const chunks: Buffer[] = [];
+          for await (const chunk of body) chunks.push(chunk);
+          for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+            if (!line) continue;
+            try {
+              entries.push(entryOf(JSON.parse(line) as Header));
+            } catch {
+              throw new FexError('E_BAD_FRAME', { reason: 'the listing is not JSON lines' });
+            }
+          }
         },
       },
     );

@@ -1,7 +1,9 @@
 /**
  * What one-shot commands remember between runs, in oclif's config dir (`state.json`, mode 0600):
  * the default server of `fex join`, and per server the default handle and the credentials that
- * `fex register` received. Written aside and renamed, so a crash never leaves it half written.
+ * `fex register` received. Changes are replayed onto a fresh read of the file just before it is
+ * written (aside, then renamed), so two commands running at once do not drop each other's
+ * credentials, and a crash never leaves the file half written.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -18,7 +20,34 @@ interface StateFile {
   servers: Record<string, ServerState>;
 }
 
+type Change = (data: StateFile) => void;
+
+async function read(path: string): Promise<StateFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return { servers: {} };
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<StateFile>;
+    return { server: parsed.server, servers: parsed.servers ?? {} };
+  } catch {
+    // Never overwrite credentials we cannot read: keep the damaged file for the user.
+    const kept = `${path}.damaged-${Date.now()}`;
+    await rename(path, kept).catch(() => undefined);
+    process.stderr.write(`Warning: ${path} was damaged; kept it as ${kept} and started afresh.\n`);
+    return { servers: {} };
+  }
+}
+
+function serverEntry(data: StateFile, server: string): ServerState {
+  return (data.servers[server] ??= { credentials: {} });
+}
+
 export class ClientState {
+  private changes: Change[] = [];
+
   private constructor(
     private readonly path: string,
     private data: StateFile,
@@ -26,14 +55,7 @@ export class ClientState {
 
   static async load(configDir: string): Promise<ClientState> {
     const path = join(configDir, 'state.json');
-    let data: StateFile = { servers: {} };
-    try {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<StateFile>;
-      data = { server: parsed.server, servers: parsed.servers ?? {} };
-    } catch {
-      // Missing or unreadable: start afresh rather than refuse to work.
-    }
-    return new ClientState(path, data);
+    return new ClientState(path, await read(path));
   }
 
   get server(): string | undefined {
@@ -41,7 +63,9 @@ export class ClientState {
   }
 
   set server(server: string | undefined) {
-    this.data.server = server;
+    this.change((data) => {
+      data.server = server;
+    });
   }
 
   defaultHandle(server: string): string | undefined {
@@ -54,20 +78,32 @@ export class ClientState {
 
   /** Keeps a credential; the first handle remembered for a server becomes its default. */
   remember(server: string, handle: string, credential: string): void {
-    const entry = (this.data.servers[server] ??= { credentials: {} });
-    entry.handle ??= handle;
-    entry.credentials[handleKey(handle)] = { handle, credential };
+    this.change((data) => {
+      const entry = serverEntry(data, server);
+      entry.handle ??= handle;
+      entry.credentials[handleKey(handle)] = { handle, credential };
+    });
   }
 
   setDefaultHandle(server: string, handle: string): void {
-    const entry = (this.data.servers[server] ??= { credentials: {} });
-    entry.handle = handle;
+    this.change((data) => {
+      serverEntry(data, server).handle = handle;
+    });
   }
 
   async save(): Promise<void> {
+    const fresh = await read(this.path);
+    for (const change of this.changes) change(fresh);
     await mkdir(join(this.path, '..'), { recursive: true });
     const aside = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(aside, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+    await writeFile(aside, JSON.stringify(fresh, null, 2), { mode: 0o600 });
     await rename(aside, this.path);
+    this.data = fresh;
+    this.changes = [];
+  }
+
+  private change(change: Change): void {
+    change(this.data);
+    this.changes.push(change);
   }
 }

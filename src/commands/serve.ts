@@ -11,7 +11,7 @@ export default class Serve extends FexCommand {
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 0 --dir /srv/fex --max-file-size 2GiB',
-    '<%= config.bin %> serve --plugin ./plugins/audit-log/index.js',
+    '<%= config.bin %> serve --plugin ./my-plugin.js',
   ];
   static override enableJsonFlag = false;
   static override flags = {

@@ -179,3 +179,26 @@ export class FexError extends Error {
     return `Error: ${this.message}`;
   }
 }
+
+/** What a system error code means, in the words of the rest of fex's messages. */
+const SYSTEM_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long for this file system',
+};
+
+/** A failure of the local disk as one LOCAL_IO line: `Cannot write x: permission denied`. */
+export function localIoError(op: string, path: string, error: unknown): FexError {
+  if (error instanceof FexError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code ?? '';
+  const reason = SYSTEM_REASONS[code] ?? (code || String(error));
+  return new FexError('LOCAL_IO', { op, path, reason });
+}

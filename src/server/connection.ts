@@ -18,6 +18,8 @@ export class Connection implements ConnectionInfo {
   /** True while a request is being served; shutdown waits for it. */
   busy = false;
   private closing = false;
+  /** Set by shutdown(): the client is told why the connection ends. */
+  private shuttingDown = false;
   private readonly reader: FrameReader;
   private readonly writer: FrameWriter;
 
@@ -56,6 +58,7 @@ export class Connection implements ConnectionInfo {
           this.busy = false;
         }
       }
+      if (this.shuttingDown) await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
     } catch (error) {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
       if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
@@ -82,6 +85,7 @@ export class Connection implements ConnectionInfo {
   /** Stops after the request in flight, telling the client why. */
   async shutdown(): Promise<void> {
     this.closing = true;
+    this.shuttingDown = true;
     if (!this.busy) {
       await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
       this.socket.end();
@@ -100,7 +104,8 @@ export class Connection implements ConnectionInfo {
     const id = header.id;
     const handler = this.registry.get(header.type);
     const refuse = (error: FexError) => this.answerError(id, error);
-    if (id === undefined) return refuse(new FexError('E_BAD_REQUEST', { reason: 'missing "id"' }));
+    // Without an id no answer can name the request: the client is not speaking the protocol.
+    if (id === undefined) throw new FexError('E_BAD_FRAME', { reason: 'a request without "id"' });
     if (!handler) return refuse(new FexError('E_UNKNOWN_TYPE', { type: header.type }));
     if (!this.greeted && header.type !== 'hello')
       return refuse(new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' }));
@@ -116,10 +121,14 @@ export class Connection implements ConnectionInfo {
       await handler.run(context, header);
     } catch (error) {
       if (isStreamFatal(error)) throw error;
+      // A full disk is the client's to know, whichever storage backend or plugin ran into it.
+      const errno = (error as NodeJS.ErrnoException | undefined)?.code;
       const answer =
         error instanceof FexError
           ? error
-          : new FexError('E_INTERNAL', { reason: `the "${header.type}" handler failed` });
+          : errno === 'ENOSPC' || errno === 'EDQUOT'
+            ? new FexError('E_DISK_FULL')
+            : new FexError('E_INTERNAL', { reason: `the "${header.type}" handler failed` });
       if (!(error instanceof FexError))
         this.services.log.error(
           `handler "${header.type}" threw: ${String((error as Error)?.stack ?? error)}`,
@@ -158,7 +167,8 @@ export class Connection implements ConnectionInfo {
       header.id !== id || header.type !== type
         ? `expected "${type}" for request ${id}`
         : schemaProblem(header, schema);
-    if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
+    // A frame out of sequence cannot be answered in step: the exchange is broken, so hang up.
+    if (problem) throw new FexError('E_BAD_FRAME', { reason: problem });
     return { header, body: this.reader.body() };
   }
 }

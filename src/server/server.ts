@@ -35,6 +35,8 @@ export class FexServer {
   readonly services: ServerServices;
   private readonly registry = new HandlerRegistry();
   private readonly connections = new Set<Connection>();
+  /** Sockets turned away as over the limit, until they close. */
+  private readonly turnedAway = new Set<Socket>();
   private readonly net: Server;
   private nextId = 1;
 
@@ -84,6 +86,7 @@ export class FexServer {
   /** Stops accepting, lets requests in flight finish within the grace period, then closes. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    for (const socket of this.turnedAway) socket.destroy();
     await Promise.all([...this.connections].map((c) => c.shutdown()));
     const grace = this.options.shutdownGraceMs ?? 10_000;
     const deadline = setTimeout(() => {
@@ -96,8 +99,13 @@ export class FexServer {
 
   private accept(socket: Socket): void {
     if (this.connections.size >= this.services.limits.maxConnections) {
-      // Tell the client why before hanging up, so it can say so instead of "connection lost".
+      // Tell the client why before hanging up, so it can say so instead of "connection lost";
+      // read and drop what it sends meanwhile, and give it a second to read the answer.
       socket.on('error', () => undefined);
+      this.turnedAway.add(socket);
+      socket.once('close', () => this.turnedAway.delete(socket));
+      socket.resume();
+      socket.setTimeout(1000, () => socket.destroy());
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }

@@ -3,7 +3,7 @@
  * and nothing lost or changed on either side.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -214,5 +214,27 @@ describe('one-shot refusals', () => {
       'Error: Directory listing failed. Please register first: fex register <handle> (or give --handle / FEX_HANDLE).\n',
     );
     assert.equal(r.code, 5);
+  });
+
+  it('keeps a damaged state file instead of overwriting its credentials', async () => {
+    const fresh = await makeUser();
+    const dir = join(fresh.home, 'config', 'fex');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'state.json'), '{ not json');
+    const r = await fresh.run(['register', 'Careful', ...on]);
+    assert.equal(r.stdout, 'Welcome Careful!\n');
+    assert.match(
+      r.stderr,
+      /^Warning: .*state\.json was damaged; kept it as .*state\.json\.damaged-\d+ and started afresh\.\n$/,
+    );
+    const kept = (await readdir(dir)).filter((n) => n.startsWith('state.json.damaged-'));
+    assert.equal(kept.length, 1);
+    assert.equal(await readFile(join(dir, kept[0]!), 'utf8'), '{ not json');
+  });
+
+  it('says plainly why a download cannot be written', async () => {
+    const r = await alice.run(['get', 'Shared.txt', '-o', 'no/such/dir/x', ...on]);
+    assert.match(r.stderr, /^Error: Cannot write no\/such\/dir\/x: no such file or folder\n$/);
+    assert.equal(r.code, 1);
   });
 });

@@ -113,6 +113,39 @@ describe('server protocol handling', () => {
     assert.ok(!names.includes('Partial.bin'));
   });
 
+  it('answers a data frame of the wrong length once, after the commit, and stays in step', async () => {
+    const client = await greeted(server.port, 'Miscount');
+    client.send({ type: 'store', id: 3, name: 'Miscount.txt', size: 10 });
+    assert.equal((await client.next())?.type, 'continue');
+    client.send({ type: 'data', id: 3 }, Buffer.from('only 7!'));
+    client.send({ type: 'commit', id: 3, sha256: createHash('sha256').update('x').digest('hex') });
+    const answer = await client.next();
+    assert.deepEqual([answer?.id, answer?.code], [3, 'E_BAD_REQUEST']);
+    client.send({ type: 'dir', id: 4 });
+    const next = await client.next();
+    assert.deepEqual([next?.id, next?.type], [4, 'ok'], 'no second answer to request 3');
+    client.close();
+  });
+
+  it('hangs up on a frame out of sequence inside an upload', async () => {
+    const client = await greeted(server.port, 'Jumper');
+    client.send({ type: 'store', id: 3, name: 'Jump.txt', size: 10 });
+    assert.equal((await client.next())?.type, 'continue');
+    client.send({ type: 'dir', id: 4 });
+    const answer = await client.next();
+    assert.deepEqual([answer?.type, answer?.code, answer?.id], ['error', 'E_BAD_FRAME', undefined]);
+    await client.closed;
+    await stillServes();
+  });
+
+  it('hangs up on a request without an id', async () => {
+    const client = await greeted(server.port);
+    client.send({ type: 'dir' });
+    const answer = await client.next();
+    assert.deepEqual([answer?.type, answer?.code], ['error', 'E_BAD_FRAME']);
+    await client.closed;
+  });
+
   it('keeps nothing of an upload whose checksum does not match', async () => {
     const client = await greeted(server.port, 'Liar');
     const body = Buffer.from('twelve bytes');
@@ -181,6 +214,17 @@ describe('server limits', () => {
     assert.deepEqual([answer?.type, answer?.code], ['error', 'E_BUSY']);
     await second.closed;
     first.close();
+  });
+
+  it('stops promptly even with a turned-away client that never hangs up', async () => {
+    const server = await startServer({ args: ['--max-connections', '1'] });
+    const first = await greeted(server.port);
+    const stubborn = await rawConnect(server.port);
+    stubborn.send({ type: 'hello', id: 1, version: 1 });
+    assert.equal((await stubborn.next())?.code, 'E_BUSY');
+    assert.equal(await server.stop('SIGTERM'), 0);
+    first.close();
+    stubborn.close();
   });
 
   it('stops cleanly on SIGTERM with exit status 0, telling clients', async () => {

@@ -29,18 +29,17 @@ export const store: Handler = {
       await ctx.proceed({ offset: pending.offset, ...held });
       const data = await ctx.receive('data', { offset: 'uint?' });
       from = (data.header.offset as number | undefined) ?? 0;
-      if (from !== pending.offset) {
-        if (from !== 0) throw new FexError('E_BAD_REQUEST', { reason: 'data offset not offered' });
-        await pending.restart();
-      }
-      if (data.header.body !== size - from)
-        throw new FexError('E_BAD_REQUEST', { reason: 'data length differs from size' });
+      // A failure from here on is answered after the commit frame, keeping the stream in step.
       let failure: unknown;
       try {
+        if (from !== pending.offset && from !== 0)
+          throw new FexError('E_BAD_REQUEST', { reason: 'data offset not offered' });
+        if (data.header.body !== size - from)
+          throw new FexError('E_BAD_REQUEST', { reason: 'data length differs from size' });
+        if (from !== pending.offset) await pending.restart();
         await pending.write(data.body);
       } catch (error) {
         if (isStreamFatal(error)) throw error;
-        // Keep the stream in step (skip the rest of the body, read the commit), then report.
         failure = error;
       }
       const commit = await ctx.receive('commit', { sha256: 'sha256' });

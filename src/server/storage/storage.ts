@@ -1,6 +1,6 @@
 /**
  * The storage interface. The local directory is the default backend; any other backend must pass
- * the same shared suite in test/unit/storage.test.ts. See docs/storage.md.
+ * the shared suite of test/unit/storage-suite.ts. See docs/storage.md.
  */
 import type { Readable } from 'node:stream';
 import type { FileEntry } from '../../protocol/constants.js';
