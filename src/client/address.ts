@@ -25,6 +25,14 @@ export function parseHost(text: string): { host: string; tls: boolean } | undefi
   return { host, tls: scheme === 'fexs' };
 }
 
+/** The two words of `/join <server_ip_add> <port>`; anything else is a usage error. */
+export function joinAddress(host: string, port: string): ServerAddress {
+  const portNumber = parsePort(port);
+  const parsed = parseHost(host);
+  if (!portNumber || !parsed) throw new FexError('BAD_PARAMS');
+  return { ...parsed, port: portNumber };
+}
+
 /** `host:port`, `[v6]:port`, optionally behind `fex://` or `fexs://` (TLS). */
 export function parseServer(text: string): ServerAddress {
   const match = /^(.+):(\d+)$/.exec(text.trim());

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { FexError } from '../protocol/errors.js';
-import { formatServer, parseHost, parsePort, parseServer } from './address.js';
+import { formatServer, joinAddress, parseServer } from './address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { destinationFor } from './download.js';
@@ -18,10 +18,7 @@ export class OneShotClient implements Client {
   constructor(private readonly options: ClientOptions) {}
 
   async join(host: string, port: string) {
-    const portNumber = parsePort(port);
-    const parsed = parseHost(host);
-    if (!portNumber || !parsed) throw new FexError('BAD_PARAMS');
-    const address = { ...parsed, port: portNumber };
+    const address = joinAddress(host, port);
     const session = await Session.open(address);
     await session.leave();
     const state = await this.state();

@@ -8,6 +8,7 @@ import Join from './join.js';
 import Leave from './leave.js';
 import Register from './register.js';
 import Serve from './serve.js';
+import Shell from './shell.js';
 import Store from './store.js';
 
 export const COMMANDS = {
@@ -18,4 +19,5 @@ export const COMMANDS = {
   dir: Dir,
   get: Get,
   serve: Serve,
+  shell: Shell,
 };

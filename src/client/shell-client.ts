@@ -1,0 +1,198 @@
+/**
+ * The client of the interactive shell: ONE session, opened by /join and kept between lines until
+ * /leave, so the shell stays registered and hears other users' uploads as they happen. The same
+ * command classes run on it as on the one-shot client; only the lifetime of the session differs.
+ */
+import type { FileEntry, Header, UploadedEvent } from '../protocol/constants.js';
+import { FexError } from '../protocol/errors.js';
+import { handleProblem, nameProblem } from '../protocol/names.js';
+import { joinAddress } from './address.js';
+import { claimHandle } from './claim-handle.js';
+import type { Client, StoreResult } from './client.js';
+import { destinationFor } from './download.js';
+import { Session, type Progress } from './session.js';
+import { ClientState } from './state.js';
+
+/** How long a listing fetched for completion is reused before asking the server again. */
+const NAMES_TTL_MS = 10_000;
+
+export interface ShellClientOptions {
+  /** oclif's config dir, where credentials are remembered (shared with one-shot commands). */
+  configDir: string;
+  /** Whether transfers report progress (only in a terminal). */
+  progress: boolean;
+  /** Another user stored a file. */
+  onUpload(event: UploadedEvent): void;
+  /** The session ended by itself (server gone, idle timeout, Ctrl-C). */
+  onClose?(): void;
+}
+
+export class ShellClient implements Client {
+  private session: Session | undefined;
+  /** Why the session ended while no command was using it; the next command reports it. */
+  private lost: FexError | undefined;
+  /** The session a command is using right now, which Ctrl-C may cut. */
+  private inFlight: Session | undefined;
+  private cancelled = false;
+  private names: { at: number; names: string[] } | undefined;
+
+  constructor(private readonly options: ShellClientOptions) {}
+
+  /** Where the shell is, for its prompt. */
+  get server(): string | undefined {
+    return this.session?.server;
+  }
+
+  get handle(): string | undefined {
+    return this.session?.handle;
+  }
+
+  async join(host: string, port: string) {
+    if (this.session) throw new FexError('ALREADY_CONNECTED', { server: this.session.server });
+    const address = joinAddress(host, port);
+    // A loss nobody heard of yet is old news once the user connects again.
+    this.lost = undefined;
+    const session = await Session.open(address);
+    session.on('event', (event: Header) => this.onEvent(session, event));
+    session.on('close', (reason: FexError) => this.onClose(session, reason));
+    // Closed before the listener above was there to hear it: never keep a dead session.
+    if (session.closed) throw new FexError('CONNECTION_LOST', { during: '' });
+    this.session = session;
+    this.names = undefined;
+    return { server: session.server };
+  }
+
+  async leave() {
+    // In flight like any command, so Ctrl-C cuts a goodbye that a stalled server never answers.
+    return this.use('Disconnection', false, async (session) => {
+      this.forget();
+      await session.leave();
+      return { server: session.server };
+    });
+  }
+
+  async register(handle: string) {
+    return this.use('Registration', false, async (session) => {
+      await claimHandle(session, await ClientState.load(this.options.configDir), handle);
+      return { handle: session.handle as string, server: session.server };
+    });
+  }
+
+  async store(path: string, progress?: Progress): Promise<StoreResult> {
+    return this.use('Upload', true, async (session) => {
+      const entry = await session.store(path, this.progress(progress));
+      this.names = undefined;
+      return { ...entry, handle: session.handle as string };
+    });
+  }
+
+  async dir(): Promise<FileEntry[]> {
+    return this.use('Directory listing', true, async (session) => {
+      const files = await session.dir();
+      this.names = { at: Date.now(), names: files.map((f) => f.name) };
+      return files;
+    });
+  }
+
+  async get(name: string, output: string | undefined, progress?: Progress) {
+    return this.use('Download', true, async (session) => {
+      const path = await destinationFor(name, output);
+      return { ...(await session.get(name, path, this.progress(progress))), path };
+    });
+  }
+
+  /**
+   * Cuts the transfer in flight (Ctrl-C). The protocol has no way to abort one request and keep
+   * the connection in step, so the connection goes; the command reports CANCELLED.
+   */
+  cancel(): boolean {
+    if (!this.inFlight) return false;
+    this.cancelled = true;
+    this.inFlight.close();
+    return true;
+  }
+
+  /**
+   * The server's file names, for completion: from a listing at most NAMES_TTL_MS old, else a new
+   * one. Never while a command uses the session (a request between an upload's frames would put
+   * the stream out of step), and never an error: completion just offers nothing.
+   */
+  async serverNames(): Promise<string[]> {
+    const session = this.session;
+    if (!session?.handle || this.inFlight) return [];
+    if (this.names && Date.now() - this.names.at < NAMES_TTL_MS) return this.names.names;
+    try {
+      const names = (await session.dir()).map((f) => f.name);
+      this.names = { at: Date.now(), names };
+      return names;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Says goodbye, if joined; for the end of the shell. Never throws. */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.forget();
+    await session?.leave();
+  }
+
+  /** The open session for `action`, or the error that says why there is none. */
+  private current(action: string, needsHandle: boolean): Session {
+    if (this.lost) {
+      const lost = this.lost;
+      this.lost = undefined;
+      throw lost;
+    }
+    if (!this.session) throw new FexError('NOT_CONNECTED', { action });
+    if (needsHandle && !this.session.handle) throw new FexError('E_NOT_REGISTERED', { action });
+    return this.session;
+  }
+
+  /** Runs a command's work on the session, marked as in flight so Ctrl-C can cut it. */
+  private async use<T>(
+    action: string,
+    needsHandle: boolean,
+    task: (session: Session) => Promise<T>,
+  ): Promise<T> {
+    const session = this.current(action, needsHandle);
+    this.inFlight = session;
+    try {
+      return await task(session);
+    } catch (error) {
+      if (this.cancelled) throw new FexError('CANCELLED', { action });
+      throw error;
+    } finally {
+      this.inFlight = undefined;
+      this.cancelled = false;
+    }
+  }
+
+  private progress(progress: Progress | undefined): Progress | undefined {
+    return this.options.progress ? progress : undefined;
+  }
+
+  private forget(): void {
+    this.session = undefined;
+    this.names = undefined;
+  }
+
+  private onEvent(session: Session, event: Header): void {
+    if (event.event !== 'uploaded' || session !== this.session || !session.handle) return;
+    const { handle, name, size, time } = event;
+    if (typeof handle !== 'string' || typeof name !== 'string') return;
+    if (typeof size !== 'number' || typeof time !== 'number') return;
+    // What the server sends is displayed only if it displays as what it is.
+    if (handleProblem(handle) || nameProblem(name)) return;
+    this.names = undefined;
+    this.options.onUpload({ type: 'event', event: 'uploaded', handle, name, size, time });
+  }
+
+  private onClose(session: Session, reason: FexError): void {
+    if (session !== this.session) return;
+    this.forget();
+    // A command using the session reports the loss itself; otherwise the next one does.
+    if (session !== this.inFlight) this.lost = reason;
+    this.options.onClose?.();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The interactive shell: reads lines and runs them one at a time on one open session. In a
+ * terminal it has a prompt, history, completion and Ctrl-C handling; through pipes it prints
+ * exactly what each line prints, flushed before the next line is read, so another program can
+ * drive it line by line.
+ */
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import type { Config } from '@oclif/core';
+import { installClient } from '../client/client.js';
+import { messages } from '../client/messages.js';
+import { ShellClient } from '../client/shell-client.js';
+import { complete } from './completer.js';
+import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
+import { Notices } from './notices.js';
+import { promptFor } from './prompt.js';
+import { runLine } from './run-line.js';
+import { shellCommands } from './shell-commands.js';
+
+export interface ShellOptions {
+  /** Stop at the first failing line, as `sftp -b` does. */
+  stopOnError: boolean;
+}
+
+/** Resolves once everything written so far to `stream` has been handed to the system. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/** Ctrl-C at the prompt: an empty line says how to leave; otherwise the line is cleared. */
+function clearLine(rl: Interface, notices: Notices): void {
+  if (rl.line === '') {
+    notices.print('(To end the shell, type /exit or press Ctrl-D.)');
+    return;
+  }
+  rl.write(null, { ctrl: true, name: 'e' });
+  rl.write(null, { ctrl: true, name: 'u' });
+}
+
+/** Runs the shell until /exit or end of input; resolves with whether any line failed. */
+export async function runShell(config: Config, options: ShellOptions): Promise<boolean> {
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const historyFile = join(config.dataDir, 'shell-history');
+  // Read when Tab is pressed, by which time the client below exists.
+  const sources = {
+    commands: shellCommands(config),
+    cwd: () => process.cwd(),
+    serverNames: () => client.serverNames(),
+  };
+  const rl = createInterface({
+    input: process.stdin,
+    // Through pipes readline writes nothing at all: no prompt, no echo.
+    output: interactive ? process.stdout : undefined,
+    terminal: interactive,
+    history: interactive ? await loadHistory(historyFile) : [],
+    historySize: interactive ? HISTORY_SIZE : 0,
+    removeHistoryDuplicates: true,
+    prompt: '',
+    completer: interactive
+      ? (line: string, done: (error: null, result: [string[], string]) => void) =>
+          void complete(line, sources).then((result) => done(null, result))
+      : undefined,
+  });
+  const notices = new Notices(rl, interactive);
+  const client = new ShellClient({
+    configDir: config.configDir,
+    progress: interactive,
+    onUpload: (event) => notices.print(messages.uploaded(event.handle, event.name, event.time)),
+    onClose: () => showPrompt(true),
+  });
+  const showPrompt = (redraw = false) => {
+    if (!interactive || (redraw && !notices.promptShown)) return;
+    rl.setPrompt(promptFor(client));
+    notices.promptShown = true;
+    rl.prompt(redraw);
+  };
+
+  let saving = Promise.resolve();
+  let running = false;
+  if (interactive) {
+    rl.on('history', (history: string[]) => {
+      saving = saving.then(() => saveHistory(historyFile, history)).catch(() => undefined);
+    });
+    rl.on('SIGINT', () => {
+      // Ctrl-C cuts a transfer in flight, clears the line at the prompt, and never ends the shell.
+      if (client.cancel() || running) return;
+      clearLine(rl, notices);
+    });
+  }
+
+  installClient(client);
+  let failed = false;
+  let ended = false;
+  rl.once('close', () => (ended = true));
+  try {
+    showPrompt();
+    for await (const line of rl) {
+      notices.promptShown = false;
+      running = true;
+      const result = await runLine(config, line);
+      running = false;
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      if (result === 'exit') break;
+      if (result === 'failed') {
+        failed = true;
+        if (options.stopOnError) break;
+      }
+      showPrompt();
+    }
+    // Ctrl-D leaves the cursor after the prompt; end the line as a shell does.
+    if (interactive && ended && notices.promptShown) process.stdout.write('\n');
+  } finally {
+    rl.close();
+    installClient(undefined);
+    await client.close();
+    await saving;
+  }
+  return failed;
+}
