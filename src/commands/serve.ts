@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { FexCommand } from '../cli/base-command.js';
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/constants.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
 import { DEFAULT_LIMITS } from '../server/limits.js';
-import { FexError } from '../protocol/errors.js';
 
 export default class Serve extends FexCommand {
   static override summary = 'Run the fex server.';
@@ -12,85 +11,60 @@ export default class Serve extends FexCommand {
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 0 --dir /srv/fex --max-file-size 2GiB',
     '<%= config.bin %> serve --plugin ./my-plugin.js',
+    '<%= config.bin %> serve --config fex.config.json',
   ];
   static override enableJsonFlag = false;
   static override flags = {
-    host: Flags.string({ summary: 'Address to listen on.', default: DEFAULT_HOST }),
+    config: Flags.string({
+      summary:
+        'A JSON config file (host, port, dir, limits, plugins with options; see docs/plugins.md).',
+    }),
+    host: Flags.string({ summary: `Address to listen on. Default ${DEFAULT_HOST}.` }),
     port: Flags.integer({
-      summary: 'Port to listen on (0 picks a free one).',
-      default: DEFAULT_PORT,
+      summary: `Port to listen on (0 picks a free one). Default ${DEFAULT_PORT}.`,
       min: 0,
       max: 65535,
     }),
     dir: Flags.string({
-      summary: 'Folder the files are stored in (created if missing).',
-      default: './server-files',
+      summary: 'Folder the files are stored in (created if missing). Default ./server-files.',
     }),
     plugin: Flags.string({
       summary: 'A server plugin to load: a path or a package name. Repeatable.',
       multiple: true,
-      default: [],
     }),
     'max-file-size': Flags.string({
-      summary: 'Largest file accepted, e.g. 500MiB or 2GiB.',
-      default: '16GiB',
+      summary: 'Largest file accepted, e.g. 500MiB. Default 16GiB.',
     }),
     'max-connections': Flags.integer({
-      summary: 'Most clients served at once; more are turned away with "server is full".',
-      default: DEFAULT_LIMITS.maxConnections,
+      summary: `Most clients served at once; more are told the server is full. Default ${DEFAULT_LIMITS.maxConnections}.`,
       min: 1,
     }),
     'idle-timeout': Flags.integer({
-      summary: 'Seconds a connection may stay silent between requests; 0 keeps it forever.',
-      default: DEFAULT_LIMITS.idleTimeout,
+      summary: `Seconds a connection may stay silent between requests; 0 for ever. Default ${DEFAULT_LIMITS.idleTimeout}.`,
       min: 0,
     }),
     'transfer-timeout': Flags.integer({
-      summary: 'Seconds without data in the middle of a transfer before the client is dropped.',
-      default: DEFAULT_LIMITS.transferTimeout,
+      summary: `Seconds without data in the middle of a transfer before the client is dropped. Default ${DEFAULT_LIMITS.transferTimeout}.`,
       min: 0,
     }),
     'header-timeout': Flags.integer({
-      summary: 'Seconds a request header may take from its first byte to its last.',
-      default: DEFAULT_LIMITS.headerTimeout,
+      summary: `Seconds a request header may take from its first byte to its last. Default ${DEFAULT_LIMITS.headerTimeout}.`,
       min: 0,
+    }),
+    'max-header': Flags.string({
+      summary: 'Largest request header accepted, at most 64KiB. Default 64KiB.',
     }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',
       dependsOn: ['tls-key'],
     }),
     'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
-    'max-header': Flags.string({
-      summary: 'Largest request header accepted, e.g. 16KiB (at most 64KiB).',
-      default: '64KiB',
-    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
-    const { parseSize } = await import('../server/sizes.js');
-    const maxFileSize = parseSize(flags['max-file-size']);
-    const maxHeaderBytes = parseSize(flags['max-header']);
-    if (maxFileSize === undefined || !maxHeaderBytes || maxHeaderBytes > MAX_HEADER_BYTES)
-      throw new FexError('BAD_PARAMS');
+    const { resolveServeOptions } = await import('../server/serve-options.js');
     const { runServer } = await import('../server/run-server.js');
-    await runServer({
-      host: flags.host,
-      port: flags.port,
-      dir: flags.dir,
-      plugins: flags.plugin,
-      tls:
-        flags['tls-cert'] && flags['tls-key']
-          ? { cert: flags['tls-cert'], key: flags['tls-key'] }
-          : undefined,
-      limits: {
-        maxFileSize,
-        maxConnections: flags['max-connections'],
-        idleTimeout: flags['idle-timeout'],
-        transferTimeout: flags['transfer-timeout'],
-        headerTimeout: flags['header-timeout'],
-        maxHeaderBytes,
-      },
-    });
+    await runServer(await resolveServeOptions(flags));
   }
 }

@@ -17,6 +17,8 @@ export const EXIT = {
   limit: 7,
   integrity: 8,
   protocol: 9,
+  /** A refusal with a code this client does not know: a server plugin's (E_QUOTA_EXCEEDED...). */
+  plugin: 10,
 } as const;
 
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
@@ -171,7 +173,7 @@ export class FexError extends Error {
     this.name = 'FexError';
     this.code = code;
     this.details = details;
-    this.exit = spec?.exit ?? EXIT.failure;
+    this.exit = spec?.exit ?? (code.startsWith('E_') ? EXIT.plugin : EXIT.failure);
   }
 
   /** The line a user reads. */

@@ -10,7 +10,7 @@ import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
-import type { ConnectionInfo, RequestContext, ServerServices } from './plugin-api.js';
+import type { ConnectionInfo, Handler, RequestContext, ServerServices } from './plugin-api.js';
 
 export class Connection implements ConnectionInfo {
   handle: string | undefined;
@@ -102,39 +102,59 @@ export class Connection implements ConnectionInfo {
 
   private async dispatch(header: Header): Promise<void> {
     const id = header.id;
-    const handler = this.registry.get(header.type);
-    const refuse = (error: FexError) => this.answerError(id, error);
     // Without an id no answer can name the request: the client is not speaking the protocol.
     if (id === undefined) throw new FexError('E_BAD_FRAME', { reason: 'a request without "id"' });
-    if (!handler) return refuse(new FexError('E_UNKNOWN_TYPE', { type: header.type }));
+    const context = this.context(id);
+    const started = { at: Date.now(), in: this.socket.bytesRead, out: this.socket.bytesWritten };
+    let failure: FexError | undefined;
+    try {
+      const handler = this.admit(header);
+      for (const hook of this.registry.hooks('onRequest')) await hook(context, header);
+      await handler.run(context, header);
+    } catch (error) {
+      failure = this.asAnswer(error, header.type);
+      if (isStreamFatal(failure)) throw failure;
+      await this.answerError(id, failure);
+    } finally {
+      const outcome = {
+        ok: failure === undefined,
+        ...(failure ? { code: failure.code } : {}),
+        bytesIn: this.socket.bytesRead - started.in,
+        bytesOut: this.socket.bytesWritten - started.out,
+        durationMs: Date.now() - started.at,
+      };
+      for (const hook of this.registry.hooks('onResponse'))
+        await Promise.resolve()
+          .then(() => hook(context, header, outcome))
+          .catch((error: unknown) =>
+            this.services.log.error(`onResponse hook failed: ${String(error)}`),
+          );
+    }
+  }
+
+  /** The core's checks, in order; the handler to run when they pass. */
+  private admit(header: Header): Handler {
+    const handler = this.registry.get(header.type);
+    if (!handler) throw new FexError('E_UNKNOWN_TYPE', { type: header.type });
     if (!this.greeted && header.type !== 'hello')
-      return refuse(new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' }));
+      throw new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' });
     // Request frames carry no body: bodies travel in `data` frames once the server said continue.
     const problem =
       header.body !== undefined ? 'a request has no body' : schemaProblem(header, handler.params);
-    if (problem) return refuse(new FexError('E_BAD_REQUEST', { reason: problem }));
+    if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
     if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
-      return refuse(new FexError('E_NOT_REGISTERED', { action: header.type }));
+      throw new FexError('E_NOT_REGISTERED', { action: header.type });
+    return handler;
+  }
 
-    const context = this.context(id);
-    try {
-      await handler.run(context, header);
-    } catch (error) {
-      if (isStreamFatal(error)) throw error;
-      // A full disk is the client's to know, whichever storage backend or plugin ran into it.
-      const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-      const answer =
-        error instanceof FexError
-          ? error
-          : errno === 'ENOSPC' || errno === 'EDQUOT'
-            ? new FexError('E_DISK_FULL')
-            : new FexError('E_INTERNAL', { reason: `the "${header.type}" handler failed` });
-      if (!(error instanceof FexError))
-        this.services.log.error(
-          `handler "${header.type}" threw: ${String((error as Error)?.stack ?? error)}`,
-        );
-      await refuse(answer);
-    }
+  /** What the client hears of a failure; anything but a FexError is logged and kept vague. */
+  private asAnswer(error: unknown, type: string): FexError {
+    if (error instanceof FexError) return error;
+    // A full disk is the client's to know, whichever storage backend or plugin ran into it.
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (errno === 'ENOSPC' || errno === 'EDQUOT') return new FexError('E_DISK_FULL');
+    this.services.log.error(`"${type}" failed: ${String((error as Error)?.stack ?? error)}`);
+    return new FexError('E_INTERNAL', { reason: `the "${type}" handler failed` });
   }
 
   private answerError(id: number | undefined, error: FexError): Promise<void> {

@@ -1,10 +1,19 @@
 /** The handler table: request type -> handler, filled from plugins, built-ins first. */
 import { FexError } from '../protocol/errors.js';
-import { PLUGIN_API_VERSION, type Handler, type ServerPlugin } from './plugin-api.js';
+import { PLUGIN_API_VERSION, type Handler, type Hooks, type ServerPlugin } from './plugin-api.js';
 
 export class HandlerRegistry {
   private readonly handlers = new Map<string, { handler: Handler; plugin: string }>();
   readonly plugins: ServerPlugin[] = [];
+
+  /** Every plugin's hooks of one kind, in load order. */
+  hooks<K extends keyof Hooks>(kind: K): Array<NonNullable<Hooks[K]>> {
+    return this.plugins.flatMap((plugin) => {
+      const hook = plugin.hooks?.[kind];
+      // Bound, so a hook written as a method still sees its own object as `this`.
+      return hook ? [hook.bind(plugin.hooks) as NonNullable<Hooks[K]>] : [];
+    });
+  }
 
   /** Adds a plugin's handlers; refuses a wrong API version or a type already served. */
   add(plugin: ServerPlugin): void {

@@ -37,6 +37,35 @@ export interface ServerServices {
   types(): string[];
   /** Sends an event frame to every registered connection but `except`. */
   broadcast(event: Record<string, unknown> & { event: string }, except?: ConnectionInfo): void;
+  /** Sends an event frame to every connection acting as `handle`; resolves with how many. */
+  sendTo(handle: string, event: Record<string, unknown> & { event: string }): number;
+  /**
+   * An error to throw from a handler or hook: the client receives `code` (by convention
+   * `E_<PLUGIN>_<WHAT>`) and prints `Error: <message>`. Built-in codes keep their own message.
+   */
+  fail(code: string, message: string, details?: Record<string, string | number>): Error;
+}
+
+/** How a request ended, for onResponse hooks (audit logs, metrics). */
+export interface Outcome {
+  ok: boolean;
+  /** The error code the client received, when not ok. */
+  code?: string;
+  /** Bytes received and sent on the connection while the request was served, headers included. */
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+}
+
+/** Named points of a request's life where a plugin may act (docs/plugins.md). */
+export interface Hooks {
+  /**
+   * After the core's checks (hello, known type, valid fields, registered handle), before the
+   * handler. Throw (e.g. `server.fail(...)`) to refuse the request before any byte is written.
+   */
+  onRequest?(ctx: RequestContext, request: Header): void | Promise<void>;
+  /** After the request was answered, whatever the outcome. Errors here are logged, not sent. */
+  onResponse?(ctx: RequestContext, request: Header, outcome: Outcome): void | Promise<void>;
 }
 
 export interface ConnectionInfo {
@@ -87,6 +116,17 @@ export interface ServerPlugin {
   apiVersion: number;
   /** Request type -> handler. A type may be served by one plugin only. */
   handlers?: Record<string, Handler>;
+  /** Named points of every request's life this plugin acts at, in the order plugins load. */
+  hooks?: Hooks;
   /** Runs once at start-up, before the server listens. */
   setup?(server: ServerServices): void | Promise<void>;
+  /** Runs once at shutdown, after the last connection closed (flush files, stop timers). */
+  teardown?(): void | Promise<void>;
 }
+
+/**
+ * What a plugin module exports (default export, or `plugin`): the plugin itself, or a function
+ * of the options given in the server's config file that returns it.
+ */
+export type PluginExport =
+  ServerPlugin | ((options: Record<string, unknown>) => ServerPlugin | Promise<ServerPlugin>);

@@ -1,30 +1,50 @@
 /**
- * Loads `--plugin` arguments: a path (absolute, or starting with `.`) or a package name resolved
- * from the current folder. The module's default export (or its `plugin` export) is the plugin.
+ * Loads server plugins: a path (absolute, or starting with `.`; a file or a package folder) or a
+ * package name resolved from `base`. The module's default export (or its `plugin` export) is the
+ * plugin, or a function of its options that returns the plugin.
  */
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FexError } from '../protocol/errors.js';
-import type { ServerPlugin } from './plugin-api.js';
+import type { PluginExport, ServerPlugin } from './plugin-api.js';
 
-function locate(spec: string, cwd: string): string {
-  if (isAbsolute(spec) || spec.startsWith('.')) return pathToFileURL(resolve(cwd, spec)).href;
-  return pathToFileURL(createRequire(join(cwd, 'noop.js')).resolve(spec)).href;
+export interface PluginSpec {
+  /** A path or a package name. */
+  module: string;
+  options?: Record<string, unknown>;
 }
 
-export async function loadPlugin(spec: string, cwd = process.cwd()): Promise<ServerPlugin> {
-  let module: { default?: unknown; plugin?: unknown };
+function failure(spec: string, reason: string): FexError {
+  return new FexError('SERVE_FAILED', { reason: `plugin "${spec}" ${reason}` });
+}
+
+function locate(spec: string, base: string): string {
+  const require = createRequire(join(base, 'noop.js'));
+  const target = isAbsolute(spec) || spec.startsWith('.') ? resolve(base, spec) : spec;
+  return pathToFileURL(require.resolve(target)).href;
+}
+
+export async function loadPlugin(
+  { module: spec, options = {} }: PluginSpec,
+  base = process.cwd(),
+): Promise<ServerPlugin> {
+  let exported: { default?: unknown; plugin?: unknown };
   try {
-    module = (await import(locate(spec, cwd))) as typeof module;
+    exported = (await import(locate(spec, base))) as typeof exported;
   } catch (error) {
     const reason = (error as Error)?.message?.split('\n')[0] ?? String(error);
-    throw new FexError('SERVE_FAILED', {
-      reason: `plugin "${spec}" could not be loaded: ${reason}`,
-    });
+    throw failure(spec, `could not be loaded: ${reason}`);
   }
-  const plugin = (module.default ?? module.plugin) as ServerPlugin | undefined;
-  if (!plugin || typeof plugin !== 'object')
-    throw new FexError('SERVE_FAILED', { reason: `plugin "${spec}" exports no plugin object` });
-  return plugin;
+  const found = (exported.default ?? exported.plugin) as PluginExport | undefined;
+  let plugin: unknown = found;
+  if (typeof found === 'function') {
+    try {
+      plugin = await found(options);
+    } catch (error) {
+      throw failure(spec, `refused its options: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+  if (!plugin || typeof plugin !== 'object') throw failure(spec, 'exports no plugin object');
+  return plugin as ServerPlugin;
 }

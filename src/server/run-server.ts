@@ -4,19 +4,9 @@ import { formatServer } from '../client/address.js';
 import { resolve } from 'node:path';
 import { FexError } from '../protocol/errors.js';
 import { streamLogger } from './logger.js';
-import type { Limits } from './plugin-api.js';
+import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';
 import { FexServer } from './server.js';
-
-export interface ServeOptions {
-  host: string;
-  port: number;
-  dir: string;
-  plugins: string[];
-  limits: Partial<Limits>;
-  /** Paths of the PEM certificate chain and key, to serve TLS. */
-  tls?: { cert: string; key: string };
-}
 
 async function readTls(paths: { cert: string; key: string }) {
   try {
@@ -32,7 +22,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   const dir = resolve(options.dir);
   const log = streamLogger(process.stdout, process.stderr);
   const plugins = [];
-  for (const spec of options.plugins) plugins.push(await loadPlugin(spec));
+  for (const spec of options.plugins) plugins.push(await loadPlugin(spec, spec.base));
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {

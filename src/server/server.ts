@@ -6,7 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { encodeHeader } from '../protocol/frame.js';
-import { RESERVED_DIR } from '../protocol/names.js';
+import { FexError } from '../protocol/errors.js';
+import { handleKey, RESERVED_DIR } from '../protocol/names.js';
 import { Connection } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry } from './handles.js';
@@ -50,6 +51,8 @@ export class FexServer {
       limits,
       types: () => this.registry.types(),
       broadcast: (event, except) => this.broadcast(event, except),
+      sendTo: (handle, event) => this.sendTo(handle, event),
+      fail: (code, message, details = {}) => new FexError(code, details, message),
     };
     const accept = (socket: Socket) => this.accept(socket);
     this.net = options.tls
@@ -94,6 +97,13 @@ export class FexServer {
     }, grace);
     await closed;
     clearTimeout(deadline);
+    for (const plugin of this.registry.plugins) {
+      try {
+        await plugin.teardown?.();
+      } catch (error) {
+        this.services.log.error(`plugin "${plugin.name}" failed to tear down: ${String(error)}`);
+      }
+    }
     await this.services.storage.close();
   }
 
@@ -113,6 +123,17 @@ export class FexServer {
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
     void connection.serve();
+  }
+
+  private sendTo(handle: string, event: Record<string, unknown>): number {
+    const key = handleKey(handle);
+    let sent = 0;
+    for (const connection of this.connections)
+      if (connection.handle && handleKey(connection.handle) === key) {
+        void connection.sendEvent(event);
+        sent++;
+      }
+    return sent;
   }
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {

@@ -81,7 +81,7 @@ describe('FexError', () => {
     const error = new FexError('E_QUOTA', {}, 'Quota exceeded for User1.');
     assert.equal(error.code, 'E_QUOTA');
     assert.equal(error.line, 'Error: Quota exceeded for User1.');
-    assert.equal(error.exit, EXIT.failure);
+    assert.equal(error.exit, EXIT.plugin, "a server plugin's refusal has its own status");
     assert.equal(new FexError('E_QUOTA').message, 'Request failed (E_QUOTA).');
     // A message given for a table code overrides the template but keeps the code's exit.
     const known = new FexError('E_TOO_LARGE', {}, 'Too big for this server.');

@@ -1,0 +1,64 @@
+// @ts-check
+/**
+ * Quota: each handle may keep at most `quota` bytes on the server, and no file may exceed
+ * `maxFileSize`. A store that would break either is refused in the onRequest hook, before the
+ * server answers `continue`, so not one byte of it is written. Replacing one's own file counts
+ * only the difference.
+ *
+ * Options (from the server's config file): quota, maxFileSize: bytes, or text such as "100MiB".
+ *
+ * Built only on fex's public plugin interface; it imports nothing from fex at run time.
+ */
+
+/** @typedef {import('fex').ServerPlugin} ServerPlugin */
+
+const UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/**
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {number}
+ */
+function bytes(name, value) {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const match =
+    typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim()) : null;
+  if (!match) throw new Error(`${name} must be a number of bytes or a size such as "100MiB"`);
+  const unit = /** @type {keyof typeof UNITS} */ ((match[2] ?? '').toLowerCase());
+  return Math.floor(Number(match[1]) * UNITS[unit]);
+}
+
+/**
+ * @param {{ quota?: number | string, maxFileSize?: number | string }} [options]
+ * @returns {ServerPlugin}
+ */
+export default function quota(options = {}) {
+  const limit = options.quota === undefined ? Infinity : bytes('quota', options.quota);
+  const maxFileSize =
+    options.maxFileSize === undefined ? Infinity : bytes('maxFileSize', options.maxFileSize);
+
+  return {
+    name: 'quota',
+    apiVersion: 1,
+    hooks: {
+      async onRequest(ctx, request) {
+        if (request.type !== 'store') return;
+        const size = /** @type {number} */ (request.size);
+        const handle = /** @type {string} */ (ctx.connection.handle);
+        if (size > maxFileSize)
+          throw ctx.server.fail(
+            'E_QUOTA_FILE_SIZE',
+            `File too large: ${size} bytes; files on this server may be at most ${maxFileSize} bytes.`,
+          );
+        let used = 0;
+        for (const file of await ctx.server.storage.list())
+          if (file.owner === handle && file.name !== request.name) used += file.size;
+        if (used + size > limit)
+          throw ctx.server.fail(
+            'E_QUOTA_EXCEEDED',
+            `Quota exceeded: ${handle} keeps ${used} of ${limit} bytes here, and this file needs ${size}.`,
+          );
+      },
+    },
+  };
+}

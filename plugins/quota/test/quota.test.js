@@ -1,0 +1,71 @@
+// The quota plugin through the real server and the real fex binary.
+import assert from 'node:assert/strict';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cleanup, makeUser, startServer, tempDir } from '../../../dist/test/helpers/harness.js';
+
+const plugin = fileURLToPath(new URL('..', import.meta.url));
+
+describe('quota plugin', () => {
+  /** @type {import('../../../dist/test/helpers/harness.js').RunningServer} */
+  let server;
+  /** @type {import('../../../dist/test/helpers/harness.js').User} */
+  let user;
+  /** @type {string[]} */
+  let on;
+
+  before(async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'fex.config.json');
+    const options = { quota: '10KiB', maxFileSize: 6000 };
+    await writeFile(config, JSON.stringify({ plugins: [{ module: plugin, options }] }));
+    server = await startServer({ args: ['--config', config] });
+    user = await makeUser();
+    on = ['--server', server.address, '--handle', 'Saver'];
+    await writeFile(join(user.home, 'a.bin'), Buffer.alloc(5000));
+    await writeFile(join(user.home, 'b.bin'), Buffer.alloc(5000));
+    await writeFile(join(user.home, 'c.bin'), Buffer.alloc(1000));
+    await writeFile(join(user.home, 'huge.bin'), Buffer.alloc(7000));
+  });
+  after(cleanup);
+
+  it('refuses a file over maxFileSize before any byte is written', async () => {
+    const r = await user.run(['store', 'huge.bin', ...on]);
+    assert.equal(
+      r.stderr,
+      'Error: File too large: 7000 bytes; files on this server may be at most 6000 bytes.\n',
+    );
+    assert.equal(r.code, 10);
+    assert.deepEqual(await readdir(join(server.dir, '.fex', 'partial')), []);
+  });
+
+  it('accepts files within the quota, then refuses the one that would exceed it', async () => {
+    assert.equal((await user.run(['store', 'a.bin', ...on])).code, 0);
+    assert.equal((await user.run(['store', 'b.bin', ...on])).code, 0);
+    const r = await user.run(['store', 'c.bin', ...on]);
+    assert.equal(
+      r.stderr,
+      'Error: Quota exceeded: Saver keeps 10000 of 10240 bytes here, and this file needs 1000.\n',
+    );
+    assert.equal(r.code, 10);
+    assert.deepEqual((await readdir(server.dir)).filter((n) => n !== '.fex').sort(), [
+      'a.bin',
+      'b.bin',
+    ]);
+  });
+
+  it('counts only the difference when an owner replaces a file', async () => {
+    await writeFile(join(user.home, 'a.bin'), Buffer.alloc(5200));
+    const r = await user.run(['store', 'a.bin', ...on]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('keeps each handle’s quota its own', async () => {
+    const other = await makeUser();
+    await writeFile(join(other.home, 'c.bin'), Buffer.alloc(1000));
+    const r = await other.run(['store', 'c.bin', '--server', server.address, '--handle', 'Other']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
