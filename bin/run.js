@@ -1,4 +1,20 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+import { flush, handle, run, settings } from '@oclif/core';
 
-await execute({ dir: import.meta.url });
+// fex and its plugins ship JavaScript: never look for TypeScript sources to transpile.
+settings.enableAutoTranspile = false;
+
+try {
+  await run(process.argv.slice(2), import.meta.url);
+  await flush();
+} catch (error) {
+  // fex's own commands have printed their line already (an ExitError); anything else, from a
+  // plugin's command or from oclif itself, is said the fex way too: one `Error: ...` line.
+  if (error?.code === 'EEXIT') await handle(error);
+  else {
+    const { toFexError } = await import('../dist/src/cli/base-command.js');
+    const fex = toFexError(error);
+    process.stderr.write(`${fex.line}\n`);
+    process.exitCode = fex.exit;
+  }
+}

@@ -3,7 +3,7 @@
  * OneShotClient (a fresh connection per command, remembered server and credentials); the shell
  * installs its own client that keeps one session open between lines.
  */
-import type { FileEntry } from '../protocol/constants.js';
+import type { FileEntry, Header } from '../protocol/constants.js';
 import type { Progress } from './session.js';
 
 export interface StoreResult extends FileEntry {
@@ -16,6 +16,8 @@ export interface Client {
   register(handle: string): Promise<{ handle: string; server: string }>;
   store(path: string, progress?: Progress): Promise<StoreResult>;
   dir(): Promise<FileEntry[]>;
+  /** A request of any type, as a registered handle: the way plugin commands reach the server. */
+  call(type: string, fields: Record<string, unknown>, action: string): Promise<Header>;
   get(
     name: string,
     output: string | undefined,

@@ -1,5 +1,6 @@
 /** The success lines of SPEC.md, word for word, in one place. */
 import type { FileEntry } from '../protocol/constants.js';
+import { UNPRINTABLE } from '../protocol/names.js';
 import { formatTimestamp } from '../protocol/time.js';
 
 export const messages = {
@@ -17,3 +18,11 @@ export const messages = {
   ],
   received: (name: string) => `File received from Server: ${name}`,
 };
+
+/**
+ * Text from the server made safe for a terminal: control characters (escape sequences), and
+ * invisible or direction-changing characters, become "?".
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, '?');
+}

@@ -68,6 +68,11 @@ export class OneShotClient implements Client {
     return this.withSession(server, 'Directory listing', (session) => session.dir());
   }
 
+  async call(type: string, fields: Record<string, unknown>, action: string) {
+    const server = await this.server(action);
+    return this.withSession(server, action, (session) => session.call(type, fields, action));
+  }
+
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server('Download');
     const path = await destinationFor(name, output);

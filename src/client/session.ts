@@ -176,6 +176,17 @@ export class Session extends EventEmitter {
     return entry;
   }
 
+  /**
+   * Any request type, for plugin commands: resolves with the server's answer (without body).
+   * `action` names it in errors ("Broadcast failed. Please connect to the server first.").
+   */
+  async call(type: string, fields: Record<string, unknown>, action: string): Promise<Header> {
+    // The frame's own fields are the session's to set, not the caller's.
+    const own = new Set(['type', 'id', 'body']);
+    const rest = Object.fromEntries(Object.entries(fields).filter(([key]) => !own.has(key)));
+    return this.connection.request({ ...rest, type }, { action });
+  }
+
   /** Says goodbye and closes; never throws. */
   async leave(): Promise<void> {
     if (!this.connection.closed)

@@ -7,6 +7,7 @@ import type { FileEntry, Header, UploadedEvent } from '../protocol/constants.js'
 import { FexError } from '../protocol/errors.js';
 import { handleProblem, nameProblem } from '../protocol/names.js';
 import { joinAddress } from './address.js';
+import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, StoreResult } from './client.js';
 import { destinationFor } from './download.js';
@@ -23,6 +24,8 @@ export interface ShellClientOptions {
   progress: boolean;
   /** Another user stored a file. */
   onUpload(event: UploadedEvent): void;
+  /** A plugin's event line (a message from another user, say), already made printable. */
+  onNotice?(line: string): void;
   /** The session ended by itself (server gone, idle timeout, Ctrl-C). */
   onClose?(): void;
 }
@@ -92,6 +95,10 @@ export class ShellClient implements Client {
       this.names = { at: Date.now(), names: files.map((f) => f.name) };
       return files;
     });
+  }
+
+  async call(type: string, fields: Record<string, unknown>, action: string) {
+    return this.use(action, true, (session) => session.call(type, fields, action));
   }
 
   async get(name: string, output: string | undefined, progress?: Progress) {
@@ -178,7 +185,12 @@ export class ShellClient implements Client {
   }
 
   private onEvent(session: Session, event: Header): void {
-    if (event.event !== 'uploaded' || session !== this.session || !session.handle) return;
+    if (session !== this.session || !session.handle) return;
+    // A plugin's event shows its `line`, made safe to print (no escape sequences reach the tty).
+    if (event.event !== 'uploaded') {
+      if (typeof event.line === 'string') this.options.onNotice?.(printable(event.line));
+      return;
+    }
     const { handle, name, size, time } = event;
     if (typeof handle !== 'string' || typeof name !== 'string') return;
     if (typeof size !== 'number' || typeof time !== 'number') return;

@@ -6,11 +6,18 @@ import { Errors, type Hook } from '@oclif/core';
 import { FexError } from '../protocol/errors.js';
 
 const hook: Hook<'command_not_found'> = async function (options) {
-  const { id, config } = options;
+  const { config } = options;
   const argv = options.argv ?? [];
-  if (id === '/?' || id === '?') return config.runCommand('help', argv);
-  if (id.startsWith('/') && config.findCommand(id.slice(1)))
-    return config.runCommand(id.slice(1), argv);
+  const id = options.id.replace(/^\//, '');
+  if (id === '?') return config.runCommand('help', argv);
+  if (config.findCommand(id)) return config.runCommand(id, argv);
+  // With topics separated by spaces, oclif reads `fex dir extra` as a command "dir:extra":
+  // it is `dir` with a parameter too many, which `dir` itself refuses.
+  const words = id.split(':');
+  for (let n = words.length - 1; n >= 1; n--) {
+    const prefix = words.slice(0, n).join(':');
+    if (config.findCommand(prefix)) return config.runCommand(prefix, [...words.slice(n), ...argv]);
+  }
   const error = new FexError('COMMAND_NOT_FOUND');
   process.stderr.write(`${error.line}\n`);
   throw new Errors.ExitError(error.exit);

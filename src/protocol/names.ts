@@ -17,6 +17,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Bidirectional overrides and isolates, zero-width marks and the BOM: they make a name display
 // as something it is not.
 const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+/** Every character that must not reach a terminal as it is: controls, and the deceptive ones. */
+export const UNPRINTABLE = new RegExp(`${CONTROL.source}|${DECEPTIVE.source}`, 'g');
 // Lone surrogates cannot be encoded as UTF-8 and would change on the way to the disk.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

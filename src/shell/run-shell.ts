@@ -66,6 +66,7 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
     configDir: config.configDir,
     progress: interactive,
     onUpload: (event) => notices.print(messages.uploaded(event.handle, event.name, event.time)),
+    onNotice: (line) => notices.print(line),
     onClose: () => showPrompt(true),
   });
   const showPrompt = (redraw = false) => {

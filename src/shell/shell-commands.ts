@@ -48,13 +48,16 @@ export const BUILTINS: readonly ShellCommand[] = [
 ];
 
 function inShell(command: Command.Loadable): boolean {
-  return !command.hidden && !NOT_IN_SHELL.has(command.id);
+  // Installing and removing plugins changes the CLI itself: a job for one-shot `fex plugins`.
+  const managesPlugins = command.id === 'plugins' || command.id.startsWith('plugins:');
+  return !command.hidden && !NOT_IN_SHELL.has(command.id) && !managesPlugins;
 }
 
 function syntaxOf(command: Command.Loadable, name: string): string {
   const usage = Array.isArray(command.usage) ? command.usage[0] : command.usage;
   // A usage with oclif's templates in it is written for the one-shot form; build ours instead.
-  if (usage && !usage.includes('<%')) return `/${usage}`;
+  if (usage && !usage.includes('<%'))
+    return `/${usage.replace(/^\S+/, (word) => word.split(':').join(' '))}`;
   const args = Object.entries(command.args).map(([arg, spec]) =>
     spec.required ? `<${arg}>` : `[${arg}]`,
   );
@@ -67,7 +70,11 @@ function describe(command: Command.Loadable): ShellCommand {
     id: command.id,
     name,
     syntax: syntaxOf(command, name),
-    summary: command.summary ?? command.description?.split('\n')[0] ?? '',
+    // Summaries may use oclif's template for the program's name.
+    summary: (command.summary ?? command.description?.split('\n')[0] ?? '').replace(
+      /<%=\s*config\.bin\s*%>/g,
+      'fex',
+    ),
     takesArguments: Object.keys(command.args).length > 0,
   };
 }
