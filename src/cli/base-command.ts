@@ -15,6 +15,9 @@ function isUsageError(error: unknown): boolean {
 
 export function toFexError(error: unknown): FexError {
   if (error instanceof FexError) return error;
+  // `fex help nosuch`: oclif's help says the command is not found, in its own words.
+  if (error instanceof Error && /^command .+ not found/i.test(error.message))
+    return new FexError('COMMAND_NOT_FOUND');
   if (isUsageError(error)) return new FexError('BAD_PARAMS');
   const message = error instanceof Error ? error.message : String(error);
   return new FexError('UNEXPECTED', { reason: message });

@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { FexError } from '../protocol/errors.js';
+import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
@@ -38,6 +39,7 @@ export class OneShotClient implements Client {
 
   async register(handle: string) {
     const server = await this.server('Registration');
+    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     // Registering again from the client that holds the credential is a login.
     const state = await this.state();
     return this.withSession(
@@ -103,7 +105,7 @@ export class OneShotClient implements Client {
   ): Promise<T> {
     const state = await this.state();
     handle ??= state.defaultHandle(server);
-    if (!handle) throw new FexError('NO_HANDLE', { action });
+    if (handle === undefined) throw new FexError('NO_HANDLE', { action });
     const session = await Session.open(parseServer(server));
     try {
       // A handle this client never claimed is claimed now, so scripts need no separate step.

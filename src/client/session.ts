@@ -14,7 +14,7 @@ import {
   type ServerInfo,
 } from '../protocol/constants.js';
 import { FexError, localIoError } from '../protocol/errors.js';
-import { nameProblem } from '../protocol/names.js';
+import { handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
 import { heldPart, receiveFile } from './download.js';
@@ -75,6 +75,8 @@ export class Session extends EventEmitter {
 
   /** Claims a new handle; resolves with the credential that proves it later. */
   async register(handle: string): Promise<string> {
+    // Checked here too, so a bad handle is refused before anything is sent.
+    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     const answer = await this.connection.request(
       { type: 'register', handle },
       { action: 'Registration' },

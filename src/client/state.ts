@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { localIoError } from '../protocol/errors.js';
 import { handleKey } from '../protocol/names.js';
 
 interface ServerState {
@@ -26,8 +27,10 @@ async function read(path: string): Promise<StateFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return { servers: {} };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { servers: {} };
+    // Unreadable is not empty: writing over it would lose every credential in it.
+    throw localIoError('read', path, error);
   }
   try {
     const parsed = JSON.parse(text) as Partial<StateFile>;

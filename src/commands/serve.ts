@@ -6,7 +6,8 @@ import { DEFAULT_LIMITS } from '../server/limits.js';
 export default class Serve extends FexCommand {
   static override summary = 'Run the fex server.';
   static override description =
-    'Listens for clients and stores their files in a local folder, under their own names. Prints one line when ready; stops cleanly on SIGINT or SIGTERM, leaving no partial file behind.';
+    'Listens for clients and stores their files in a local folder, under their own names. Prints one line when ready; stops cleanly on SIGINT or SIGTERM, never leaving a partial file visible.';
+  static override usage = 'serve [flags]';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 0 --dir /srv/fex --max-file-size 2GiB',

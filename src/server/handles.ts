@@ -22,6 +22,8 @@ function digest(credential: string): Buffer {
 export class HandleRegistry {
   private records = new Map<string, HandleRecord>();
   private saving: Promise<void> = Promise.resolve();
+  /** The next write, shared by every registration waiting for it. */
+  private queued: Promise<void> | undefined;
   private readonly path: string;
 
   constructor(bookkeepingDir: string) {
@@ -77,21 +79,31 @@ export class HandleRegistry {
     return record.handle;
   }
 
+  /**
+   * Writes the registry. Registrations arriving while a write is in flight share the next one
+   * (group commit): under a burst of new users the file is written a few times, not once each.
+   */
   private save(): Promise<void> {
-    const run = this.saving.then(async () => {
-      const aside = `${this.path}.tmp`;
-      const file = await open(aside, 'w', 0o600);
-      try {
-        await file.writeFile(
-          JSON.stringify({ version: 1, handles: [...this.records.values()] }, null, 1),
-        );
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(aside, this.path);
+    this.queued ??= this.saving.then(() => {
+      this.queued = undefined;
+      const run = this.write();
+      this.saving = run.catch(() => undefined);
+      return run;
     });
-    this.saving = run.catch(() => undefined);
-    return run;
+    return this.queued;
+  }
+
+  private async write(): Promise<void> {
+    const aside = `${this.path}.tmp`;
+    const file = await open(aside, 'w', 0o600);
+    try {
+      await file.writeFile(
+        JSON.stringify({ version: 1, handles: [...this.records.values()] }, null, 1),
+      );
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(aside, this.path);
   }
 }

@@ -5,6 +5,7 @@
  * registration.
  */
 import type { Command, Config } from '@oclif/core';
+import { commandSyntax } from '../cli/syntax.js';
 import { COMMANDS } from '../commands/index.js';
 
 /** oclif lists commands by name; the table lists them in the order a session uses them. */
@@ -53,23 +54,12 @@ function inShell(command: Command.Loadable): boolean {
   return !command.hidden && !NOT_IN_SHELL.has(command.id) && !managesPlugins;
 }
 
-function syntaxOf(command: Command.Loadable, name: string): string {
-  const usage = Array.isArray(command.usage) ? command.usage[0] : command.usage;
-  // A usage with oclif's templates in it is written for the one-shot form; build ours instead.
-  if (usage && !usage.includes('<%'))
-    return `/${usage.replace(/^\S+/, (word) => word.split(':').join(' '))}`;
-  const args = Object.entries(command.args).map(([arg, spec]) =>
-    spec.required ? `<${arg}>` : `[${arg}]`,
-  );
-  return [name, ...args].join(' ');
-}
-
 function describe(command: Command.Loadable): ShellCommand {
   const name = `/${command.id.split(':').join(' ')}`;
   return {
     id: command.id,
     name,
-    syntax: syntaxOf(command, name),
+    syntax: `/${commandSyntax(command)}`,
     // Summaries may use oclif's template for the program's name.
     summary: (command.summary ?? command.description?.split('\n')[0] ?? '').replace(
       /<%=\s*config\.bin\s*%>/g,

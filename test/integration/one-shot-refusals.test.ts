@@ -52,7 +52,7 @@ describe('one-shot refusals', () => {
   });
 
   it('refuses a badly formed handle', async () => {
-    for (const handle of ['a b', '../x', 'café', 'x'.repeat(33)]) {
+    for (const handle of ['a b', '../x', 'café', 'x'.repeat(33), '']) {
       const r = await bob.run(['register', handle, ...on]);
       assert.match(r.stderr, /^Error: Registration failed\. A handle is 1 to 32 letters/);
       assert.equal(r.code, 2);
@@ -175,7 +175,7 @@ describe('one-shot refusals', () => {
   });
 
   it('answers an unknown command with "Command not found" and status 2', async () => {
-    for (const args of [['bogus'], ['/quit'], ['/bogus', 'x']]) {
+    for (const args of [['bogus'], ['/quit'], ['/bogus', 'x'], ['help', 'nosuch']]) {
       const r = await alice.run(args);
       assert.equal(r.stderr, 'Error: Command not found.\n');
       assert.equal(r.code, 2);

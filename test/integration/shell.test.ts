@@ -230,12 +230,18 @@ describe('the shell as a script runner', () => {
     }
   });
 
-  it('keeps `fex --help` and `fex help` as oclif help, listing the shell', async () => {
+  it('keeps `fex --help` and `fex help` as oclif help, listing every command’s syntax', async () => {
     const user = await makeUser();
     for (const args of [['--help'], ['help']]) {
       const r = await transcript(user, args, '');
       assert.match(r.output, /^USAGE$/m, args.join(' '));
-      assert.match(r.output, /^ {2}shell +Start the interactive shell/m, args.join(' '));
+      assert.match(
+        r.output,
+        /^ {2}shell \[--stop-on-error\] +Start the interactive shell/m,
+        args.join(' '),
+      );
+      assert.match(r.output, /^ {2}join <server_ip_add> <port> +Connect to a fex server\.$/m);
+      assert.match(r.output, /^ {2}store <filename> +Send a file to the server\.$/m);
       assert.equal(r.code, 0);
     }
   });
