@@ -11,8 +11,8 @@ export async function claimHandle(
   state: ClientState,
   handle: string,
 ): Promise<void> {
-  const known = state.credential(session.server, handle);
+  const known = state.credential(session.identity, handle);
   if (known) return session.login(known.handle, known.credential);
-  state.remember(session.server, handle, await session.register(handle));
+  state.remember(session.identity, handle, await session.register(handle));
   await state.save();
 }

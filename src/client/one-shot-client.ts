@@ -46,7 +46,7 @@ export class OneShotClient implements Client {
       server,
       'Registration',
       async (session) => {
-        state.setDefaultHandle(server, session.handle as string);
+        state.setDefaultHandle(session.identity, session.handle as string);
         await state.save();
         return { handle: session.handle as string, server };
       },
@@ -104,10 +104,10 @@ export class OneShotClient implements Client {
     handle = this.options.handle,
   ): Promise<T> {
     const state = await this.state();
-    handle ??= state.defaultHandle(server);
-    if (handle === undefined) throw new FexError('NO_HANDLE', { action });
     const session = await Session.open(parseServer(server));
     try {
+      handle ??= state.defaultHandle(session.identity);
+      if (handle === undefined) throw new FexError('NO_HANDLE', { action });
       // A handle this client never claimed is claimed now, so scripts need no separate step.
       await claimHandle(session, state, handle);
       return await task(session);

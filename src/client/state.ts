@@ -1,6 +1,7 @@
 /**
  * What one-shot commands remember between runs, in oclif's config dir (`state.json`, mode 0600):
- * the default server of `fex join`, and per server the default handle and the credentials that
+ * the default server of `fex join`, and per server (keyed by the server's lasting id, `id:<hex>`,
+ * or its address for a server that sends none) the default handle and the credentials that
  * `fex register` received. Changes are replayed onto a fresh read of the file just before it is
  * written (aside, then renamed), so two commands running at once do not drop each other's
  * credentials, and a crash never leaves the file half written.

@@ -42,6 +42,8 @@ export interface UploadedEvent {
 /** What the server says about itself in its answer to `hello`. */
 export interface ServerInfo {
   version: number;
+  /** A random id the server keeps for life: clients key credentials by it, not by address. */
+  serverId?: string;
   server: string;
   limits: { maxFileSize: number; maxHeaderBytes: number };
   types: string[];

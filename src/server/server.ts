@@ -12,6 +12,7 @@ import { Connection } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { loadServerId } from './server-id.js';
 import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
@@ -40,11 +41,17 @@ export class FexServer {
   private readonly turnedAway = new Set<Socket>();
   private readonly net: Server;
   private nextId = 1;
+  private identity = '';
 
   constructor(private readonly options: ServerOptions) {
     const storage = options.storage ?? new LocalStorage(options.dir);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    // Read when asked: the id is loaded by start(), after the services exist.
+    const identity = () => this.identity;
     this.services = {
+      get serverId() {
+        return identity();
+      },
       storage,
       handles: new HandleRegistry(join(options.dir, RESERVED_DIR)),
       log: options.log ?? silentLogger,
@@ -71,6 +78,7 @@ export class FexServer {
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
     this.registry.add(builtinPlugin);
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
+    this.identity = await loadServerId(join(this.options.dir, RESERVED_DIR));
     await this.services.storage.open();
     await this.services.handles.open();
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);

@@ -13,6 +13,7 @@ export const hello: Handler = {
     await ctx.reply({
       version: PROTOCOL_VERSION,
       server: 'fex',
+      serverId: ctx.server.serverId,
       limits: {
         maxFileSize: ctx.server.limits.maxFileSize,
         maxHeaderBytes: ctx.server.limits.maxHeaderBytes,
