@@ -10,6 +10,8 @@ import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../protocol/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
+import { printable } from './messages.js';
+import { Watchdog } from './watchdog.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import type { ServerAddress } from './address.js';
 
@@ -29,12 +31,30 @@ interface Pending extends RequestHandlers {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** FEX_TIMEOUT: seconds the client waits on a silent server before giving up (0: for ever). */
+function answerTimeoutMs(): number {
+  const seconds = Number(process.env.FEX_TIMEOUT ?? 60);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 60_000;
+}
+
 async function readTrusted(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     throw localIoError('read', path, error);
   }
+}
+
+/**
+ * A time-out raised by this client's own reader or writer is the server's silence, not the
+ * server closing the connection (which is what E_TIMEOUT in a frame from the server means).
+ */
+function clientSide(error: FexError): FexError;
+function clientSide(error: unknown): Error;
+function clientSide(error: unknown): Error {
+  if (error instanceof FexError && error.code === 'E_TIMEOUT')
+    return new FexError('SERVER_SILENT', { seconds: answerTimeoutMs() / 1000 });
+  return error as Error;
 }
 
 export class ClientConnection extends EventEmitter {
@@ -44,11 +64,27 @@ export class ClientConnection extends EventEmitter {
   private nextId = 1;
   /** Why the connection ended, once it has. */
   private endedWith: FexError | undefined;
+  private readonly watchdog: Watchdog;
+  /** Set when the client itself gave up on a silent server. */
+  private silence: FexError | undefined;
 
   private constructor(private readonly socket: Socket) {
     super();
-    this.reader = new FrameReader(socket);
-    this.writer = new FrameWriter(socket);
+    const timeoutMs = answerTimeoutMs();
+    // Mid-message stalls and a server that stops reading end the connection too.
+    this.reader = new FrameReader(socket, {
+      stallTimeoutMs: timeoutMs,
+      headerTimeoutMs: timeoutMs,
+    });
+    this.writer = new FrameWriter(socket, { drainTimeoutMs: timeoutMs });
+    this.watchdog = new Watchdog(
+      timeoutMs,
+      () => this.pending.size > 0,
+      () => {
+        this.silence = new FexError('SERVER_SILENT', { seconds: timeoutMs / 1000 });
+        socket.destroy();
+      },
+    );
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     void this.readLoop();
@@ -93,6 +129,7 @@ export class ClientConnection extends EventEmitter {
   request(fields: Omit<Header, 'id'>, handlers: RequestHandlers = {}): Promise<Header> {
     if (this.endedWith) return Promise.reject(this.lost(handlers.action));
     const id = this.nextId++;
+    this.watchdog.activity();
     return new Promise<Header>((resolve, reject) => {
       this.pending.set(id, { ...handlers, resolve, reject });
       this.writer.send({ ...fields, id } as Header).catch((error: unknown) => {
@@ -118,6 +155,7 @@ export class ClientConnection extends EventEmitter {
       for (;;) {
         const header = await this.reader.next();
         if (!header) break;
+        this.watchdog.activity();
         if (header.type === 'event') {
           if (header.event === 'closing' && typeof header.code === 'string')
             ending = this.toError(header);
@@ -132,9 +170,10 @@ export class ClientConnection extends EventEmitter {
         await this.answer(header.id, header);
       }
     } catch (error) {
-      if (error instanceof FexError && error.code !== 'CONNECTION_LOST') ending = error;
+      if (error instanceof FexError && error.code !== 'CONNECTION_LOST') ending = clientSide(error);
     }
-    this.endedWith = ending;
+    this.watchdog.stop();
+    this.endedWith = this.silence ?? ending;
     this.socket.destroy();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
@@ -148,12 +187,15 @@ export class ClientConnection extends EventEmitter {
     if (!pending) throw new FexError('E_BAD_FRAME', { reason: `answer to unknown request ${id}` });
     if (header.type === 'continue') {
       if (!pending.onContinue) throw new FexError('E_BAD_FRAME', { reason: 'unexpected continue' });
-      pending.onContinue(header).catch((error: unknown) => {
-        this.pending.delete(id);
-        pending.reject(error as Error);
-        // The upload could not finish its frame; the stream is out of step, so hang up.
-        this.socket.destroy();
-      });
+      const onContinue = pending.onContinue;
+      this.watchdog
+        .sendingDuring(() => onContinue(header))
+        .catch((error: unknown) => {
+          this.pending.delete(id);
+          pending.reject(clientSide(error));
+          // The upload could not finish its frame; the stream is out of step, so hang up.
+          this.socket.destroy();
+        });
       return;
     }
     this.pending.delete(id);
@@ -172,7 +214,7 @@ export class ClientConnection extends EventEmitter {
           pending.reject(this.lost(pending.action));
           throw error;
         }
-        pending.reject(error as Error);
+        pending.reject(clientSide(error));
         // A server out of step (or lying about sizes) is not read any further.
         if (isStreamFatal(error)) throw error;
         return;
@@ -181,12 +223,22 @@ export class ClientConnection extends EventEmitter {
     pending.resolve(header);
   }
 
+  /**
+   * The server's error as this client will print it. Every word of it came from the network, so
+   * nothing that could steer a terminal (escape sequences, direction overrides) gets through.
+   */
   private toError(header: Header, action?: string): FexError {
-    const details = (
-      typeof header.details === 'object' && header.details !== null ? header.details : {}
-    ) as ErrorDetails;
-    const code = typeof header.code === 'string' ? header.code : 'E_INTERNAL';
-    const message = typeof header.message === 'string' ? header.message : undefined;
+    const clean = (value: unknown) =>
+      typeof value === 'string' ? printable(value).slice(0, 1000) : undefined;
+    const details: ErrorDetails = {};
+    if (typeof header.details === 'object' && header.details !== null)
+      for (const [key, value] of Object.entries(header.details))
+        details[key] = typeof value === 'number' ? value : clean(value);
+    const code =
+      typeof header.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(header.code)
+        ? header.code
+        : 'E_INTERNAL';
+    const message = clean(header.message);
     // A code this client does not know (a plugin's) keeps the server's words.
     if (!isErrorCode(code)) return new FexError(code, details, message);
     return new FexError(code, { ...details, ...(action ? { action } : {}) });

@@ -5,7 +5,8 @@
  * the version it holds, so the next `get` to the same destination asks only for the rest.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
@@ -49,16 +50,29 @@ async function openPart(
   offset: number,
 ): Promise<{ file: FileHandle; hash: Hash }> {
   const { data, note } = partPaths(destination);
+  // The aside names are predictable, so in a shared folder another user could plant a link
+  // there: never follow one (O_NOFOLLOW), and create fresh files only where none is (O_EXCL).
   if (offset > 0) {
-    if ((await stat(data)).size !== offset)
+    const file = await open(data, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    const info = await file.stat();
+    if (!info.isFile() || info.size !== offset) {
+      await file.close();
       throw new FexError('E_BAD_FRAME', { reason: 'resumed at an offset not held' });
-    return { file: await open(data, 'a'), hash: await hashFile(data, offset) };
+    }
+    return { file, hash: await hashFile(data, offset) };
   }
-  const file = await open(data, 'w', 0o644);
-  await writeFile(
-    note,
-    JSON.stringify({ name: entry.name, sha256: entry.sha256, size: entry.size }),
-  );
+  const fresh = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  await rm(data, { force: true });
+  await rm(note, { force: true });
+  const file = await open(data, fresh, 0o644);
+  const noted = await open(note, fresh, 0o644);
+  try {
+    await noted.writeFile(
+      JSON.stringify({ name: entry.name, sha256: entry.sha256, size: entry.size }),
+    );
+  } finally {
+    await noted.close();
+  }
   return { file, hash: createHash('sha256') };
 }
 

@@ -14,7 +14,7 @@ import {
   type ServerInfo,
 } from '../protocol/constants.js';
 import { FexError, localIoError } from '../protocol/errors.js';
-import { handleProblem, nameProblem } from '../protocol/names.js';
+import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
 import { heldPart, receiveFile } from './download.js';
@@ -90,8 +90,10 @@ export class Session extends EventEmitter {
       { type: 'register', handle },
       { action: 'Registration' },
     );
-    this.handle = String(answer.handle);
-    return String(answer.credential);
+    this.handle = answeredHandle(answer, handle);
+    if (typeof answer.credential !== 'string' || answer.credential.length === 0)
+      throw new FexError('E_BAD_FRAME', { reason: 'the server sent no credential' });
+    return answer.credential;
   }
 
   async login(handle: string, credential: string): Promise<void> {
@@ -99,7 +101,7 @@ export class Session extends EventEmitter {
       { type: 'login', handle, credential },
       { action: 'Login' },
     );
-    this.handle = String(answer.handle);
+    this.handle = answeredHandle(answer, handle);
   }
 
   /** Uploads a local file under its base name. */
@@ -125,7 +127,10 @@ export class Session extends EventEmitter {
             sendUpload(this.connection.writer, file, size, offered, progress),
         },
       );
-      return { ...entryOf(answer), resumedFrom: count(answer.resumedFrom) };
+      const stored = entryOf(answer);
+      if (stored.name !== name)
+        throw new FexError('UNSAFE_NAME', { reason: 'it is not the name sent' });
+      return { ...stored, resumedFrom: count(answer.resumedFrom) };
     } finally {
       await file.close().catch(() => undefined);
     }
@@ -217,13 +222,22 @@ export interface Transferred extends FileEntry {
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
 
+/** A file's description from the server, refused unless every field is what it must be. */
 function entryOf(header: Header): FileEntry {
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  return {
-    name: text(header.name),
-    size: count(header.size),
-    owner: typeof header.owner === 'string' ? header.owner : null,
-    time: count(header.time),
-    sha256: text(header.sha256),
-  };
+  const { name, owner, sha256 } = header;
+  if (typeof name !== 'string') throw new FexError('UNSAFE_NAME', { reason: 'no name' });
+  // The owner and checksum are printed by `dir --long`: nothing but a handle and hex digits.
+  if (owner !== null && (typeof owner !== 'string' || handleProblem(owner)))
+    throw new FexError('UNSAFE_NAME', { reason: 'an owner that is not a handle' });
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
+    throw new FexError('E_BAD_FRAME', { reason: 'a checksum that is not SHA-256' });
+  return { name, size: count(header.size), owner, time: count(header.time), sha256 };
+}
+
+/** The handle the server says this connection now is: it must be the one asked for. */
+function answeredHandle(answer: Header, asked: string): string {
+  const handle = answer.handle;
+  if (typeof handle !== 'string' || handleProblem(handle) || handleKey(handle) !== handleKey(asked))
+    throw new FexError('E_BAD_FRAME', { reason: 'the server answered for another handle' });
+  return handle;
 }

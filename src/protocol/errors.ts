@@ -111,6 +111,10 @@ const table = {
     message: 'Connection failed. Already connected to {server}. Please /leave first.',
     exit: EXIT.usage,
   },
+  SERVER_SILENT: {
+    message: 'The server did not answer for {seconds} seconds; the connection was closed.',
+    exit: EXIT.connection,
+  },
   CONNECTION_LOST: {
     message: 'Connection to the server was lost{during}.',
     exit: EXIT.connection,

@@ -7,10 +7,22 @@ import { FexError } from './errors.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
 
-/** Resolves when the stream drains; rejects if it closes or fails first. */
-function drained(stream: Writable): Promise<void> {
+/**
+ * Resolves when the stream drains; rejects if it closes or fails first, or (with a time limit)
+ * if the peer reads nothing for that long: a peer that stops reading must not hold the writer,
+ * and its connection, for ever.
+ */
+function drained(stream: Writable, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            done(new FexError('E_TIMEOUT', { reason: 'the other side stopped reading' }));
+            stream.destroy();
+          }, timeoutMs)
+        : undefined;
     const done = (error?: Error) => {
+      clearTimeout(timer);
       stream.off('drain', onDrain);
       stream.off('close', onClose);
       stream.off('error', done);
@@ -25,20 +37,25 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-async function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (stream.destroyed || stream.writableEnded)
-    throw new FexError('CONNECTION_LOST', { during: '' });
-  if (!stream.write(chunk)) await drained(stream);
+export interface FrameWriterOptions {
+  /** Most milliseconds to wait for the peer to read; 0 or absent waits for ever. */
+  drainTimeoutMs?: number;
 }
 
 export class FrameWriter {
   private queue: Promise<void> = Promise.resolve();
+  private readonly drainTimeoutMs: number;
 
-  constructor(private readonly stream: Writable) {}
+  constructor(
+    private readonly stream: Writable,
+    options: FrameWriterOptions = {},
+  ) {
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 0;
+  }
 
   /** Sends a frame without body. */
   send(header: Header): Promise<void> {
-    return this.exclusive(() => write(this.stream, encodeHeader(header)));
+    return this.exclusive(() => this.write(encodeHeader(header)));
   }
 
   /**
@@ -51,13 +68,13 @@ export class FrameWriter {
     source: AsyncIterable<Buffer> | Iterable<Buffer>,
   ): Promise<void> {
     return this.exclusive(async () => {
-      await write(this.stream, encodeHeader({ ...header, body: size }));
+      await this.write(encodeHeader({ ...header, body: size }));
       let sent = 0;
       try {
         for await (const chunk of source) {
           sent += chunk.length;
           if (sent > size) break;
-          await write(this.stream, chunk);
+          await this.write(chunk);
         }
       } catch (error) {
         this.stream.destroy();
@@ -72,6 +89,13 @@ export class FrameWriter {
         });
       }
     });
+  }
+
+  private async write(chunk: Buffer): Promise<void> {
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded)
+      throw new FexError('CONNECTION_LOST', { during: '' });
+    if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {

@@ -38,7 +38,7 @@ export class Connection implements ConnectionInfo {
       stallTimeoutMs: ms(limits.transferTimeout),
       headerTimeoutMs: ms(limits.headerTimeout),
     });
-    this.writer = new FrameWriter(socket);
+    this.writer = new FrameWriter(socket, { drainTimeoutMs: ms(limits.transferTimeout) });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
   }

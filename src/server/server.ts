@@ -19,6 +19,9 @@ import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plu
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 
+/** Sockets turned away as over the limit that may be waiting for their answer at once. */
+const MAX_TURNED_AWAY = 64;
+
 export interface ServerOptions {
   dir: string;
   host?: string;
@@ -119,11 +122,16 @@ export class FexServer {
     if (this.connections.size >= this.services.limits.maxConnections) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
+      // A flood of them is not answered at all, and none outlives a fixed second.
       socket.on('error', () => undefined);
+      if (this.turnedAway.size >= MAX_TURNED_AWAY) {
+        socket.destroy();
+        return;
+      }
       this.turnedAway.add(socket);
       socket.once('close', () => this.turnedAway.delete(socket));
       socket.resume();
-      socket.setTimeout(1000, () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }

@@ -56,6 +56,8 @@ export interface RunningServer {
   process: ChildProcess;
   /** All stdout lines so far. */
   output: string[];
+  /** Resolves with the first line of the server's log (so far or to come) that matches. */
+  waitForLine(pattern: RegExp): Promise<string>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -94,7 +96,18 @@ export async function startServer(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
-  return { port, host, dir, address: `${host}:${port}`, process: child, output, stop };
+  const waitForLine = (pattern: RegExp) =>
+    new Promise<string>((resolveLine) => {
+      const seen = output.find((line) => pattern.test(line));
+      if (seen !== undefined) return resolveLine(seen);
+      const listener = (line: string) => {
+        if (!pattern.test(line)) return;
+        lines.off('line', listener);
+        resolveLine(line);
+      };
+      lines.on('line', listener);
+    });
+  return { port, host, dir, address: `${host}:${port}`, process: child, output, stop, waitForLine };
 }
 
 export interface RunResult {

@@ -1,0 +1,52 @@
+/**
+ * Ends a connection whose server has gone silent while the client waits for an answer, so a
+ * script never hangs on a stalled or hostile server. Silence while nothing is awaited (a shell
+ * idle at its prompt) is fine, and so is the time the client itself spends sending an upload.
+ */
+export class Watchdog {
+  private last = Date.now();
+  private sending = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param timeoutMs most milliseconds of silence while waiting; 0 never ends anything
+   * @param waiting whether an answer is awaited now
+   * @param onSilent called once the limit has passed
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly waiting: () => boolean,
+    private readonly onSilent: () => void,
+  ) {}
+
+  /** Something was sent or received: the clock starts again, and runs while answers are due. */
+  activity(): void {
+    this.last = Date.now();
+    if (this.timer || this.timeoutMs <= 0) return;
+    this.timer = setInterval(() => this.check(), Math.min(this.timeoutMs / 4, 5000));
+    this.timer.unref();
+  }
+
+  /** Runs the client's own sending (an upload body): its duration is not the server's silence. */
+  async sendingDuring<T>(task: () => Promise<T>): Promise<T> {
+    this.sending++;
+    try {
+      return await task();
+    } finally {
+      this.sending--;
+      this.activity();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    if (!this.waiting()) return this.stop();
+    if (this.sending > 0 || Date.now() - this.last < this.timeoutMs) return;
+    this.stop();
+    this.onSilent();
+  }
+}
