@@ -107,52 +107,36 @@ describe('resume', () => {
     assert.ok((await readFile(join(server.dir, 'Other.bin'))).equals(other));
   });
 
-  it('continues a download from the bytes held beside the destination', async () => {
-    const fetcher = await makeUser();
-    // What an interrupted `fex get Big.bin` leaves: the first bytes and a note of the version.
+  /** What an interrupted `fex get Big.bin` leaves beside it: the first bytes and a version note. */
+  async function interruptedGet(fetcher: User, held: Buffer, sha: string): Promise<void> {
     const part = join(fetcher.home, `.${sha256('Big.bin').slice(0, 16)}.fex-part`);
-    await writeFile(part, data.subarray(0, 1_000_000));
+    await writeFile(part, held);
     await writeFile(
       `${part}.json`,
-      JSON.stringify({ name: 'Big.bin', sha256: sha256(data), size: data.length }),
+      JSON.stringify({ name: 'Big.bin', sha256: sha, size: data.length }),
     );
-    const r = await fetcher.run([
-      'get',
-      'Big.bin',
-      '--json',
-      '--server',
-      server.address,
-      '--handle',
-      'Fetcher',
-    ]);
+  }
+
+  /** `fex get Big.bin --json` as `handle`; resolves with where it resumed. */
+  async function getBig(fetcher: User, handle: string): Promise<number> {
+    const on = ['--server', server.address, '--handle', handle];
+    const r = await fetcher.run(['get', 'Big.bin', '--json', ...on]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom, 1_000_000);
     assert.ok((await readFile(join(fetcher.home, 'Big.bin'))).equals(data));
-    assert.deepEqual(
-      (await readdir(fetcher.home)).filter((n) => n.includes('fex-part')),
-      [],
-    );
+    return (JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom;
+  }
+
+  it('continues a download from the bytes held beside the destination', async () => {
+    const fetcher = await makeUser();
+    await interruptedGet(fetcher, data.subarray(0, 1_000_000), sha256(data));
+    assert.equal(await getBig(fetcher, 'Fetcher'), 1_000_000);
+    const left = (await readdir(fetcher.home)).filter((n) => n.includes('fex-part'));
+    assert.deepEqual(left, []);
   });
 
   it('downloads afresh when the held bytes belong to an older version', async () => {
     const fetcher = await makeUser();
-    const part = join(fetcher.home, `.${sha256('Big.bin').slice(0, 16)}.fex-part`);
-    await writeFile(part, Buffer.alloc(1000, 1));
-    await writeFile(
-      `${part}.json`,
-      JSON.stringify({ name: 'Big.bin', sha256: sha256('old version'), size: data.length }),
-    );
-    const r = await fetcher.run([
-      'get',
-      'Big.bin',
-      '--json',
-      '--server',
-      server.address,
-      '--handle',
-      'Fetcher2',
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom, 0);
-    assert.ok((await readFile(join(fetcher.home, 'Big.bin'))).equals(data));
+    await interruptedGet(fetcher, Buffer.alloc(1000, 1), sha256('old version'));
+    assert.equal(await getBig(fetcher, 'Fetcher2'), 0);
   });
 });
