@@ -7,10 +7,9 @@ import { Command, Errors } from '@oclif/core';
 import { FexError } from '../protocol/errors.js';
 import { clientFor, type Client } from '../client/client.js';
 
-/** oclif's parse failures: missing, extra or malformed arguments and flags. */
+/** oclif's parse errors (missing, extra or malformed arguments and flags) carry `parse`. */
 function isUsageError(error: unknown): boolean {
-  const e = error as { parse?: unknown; oclif?: { exit?: number }; name?: string };
-  return e?.parse !== undefined || (e instanceof Errors.CLIError && e.oclif?.exit === 2);
+  return (error as { parse?: unknown } | undefined)?.parse !== undefined;
 }
 
 export function toFexError(error: unknown): FexError {
