@@ -55,6 +55,16 @@ export default class Serve extends FexCommand {
     'max-header': Flags.string({
       summary: 'Largest request header accepted, at most 64KiB. Default 64KiB.',
     }),
+    'max-name-bytes': Flags.integer({
+      summary: `Longest file name accepted, in bytes (1 to 255). Default ${DEFAULT_LIMITS.maxNameBytes}.`,
+      min: 1,
+      max: 255,
+    }),
+    'max-handle-length': Flags.integer({
+      summary: `Longest handle accepted (1 to 32). Default ${DEFAULT_LIMITS.maxHandleLength}.`,
+      min: 1,
+      max: 32,
+    }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',
       dependsOn: ['tls-key'],

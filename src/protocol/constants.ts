@@ -45,6 +45,11 @@ export interface ServerInfo {
   /** A random id the server keeps for life: clients key credentials by it, not by address. */
   serverId?: string;
   server: string;
-  limits: { maxFileSize: number; maxHeaderBytes: number };
+  limits: {
+    maxFileSize: number;
+    maxHeaderBytes: number;
+    maxNameBytes?: number;
+    maxHandleLength?: number;
+  };
   types: string[];
 }

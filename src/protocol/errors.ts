@@ -58,6 +58,10 @@ const table = {
       'Registration failed. A handle is 1 to 32 letters, digits, "_", "-" or "." and starts with a letter or digit.',
     exit: EXIT.usage,
   },
+  E_HANDLE_TOO_LONG: {
+    message: 'Registration failed. This server accepts handles of at most {max} characters.',
+    exit: EXIT.usage,
+  },
   E_BAD_CREDENTIAL: {
     message: 'Login failed. The credential for {handle} is not valid on this server.',
     exit: EXIT.auth,

@@ -1,5 +1,6 @@
 /** The server's default limits: one place, read by `fex serve`'s flags and by FexServer. */
 import { MAX_HEADER_BYTES } from '../protocol/constants.js';
+import { MAX_HANDLE_LENGTH, MAX_NAME_BYTES } from '../protocol/names.js';
 import type { Limits } from './plugin-api.js';
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -9,4 +10,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   transferTimeout: 60,
   headerTimeout: 30,
   maxHeaderBytes: MAX_HEADER_BYTES,
+  maxNameBytes: MAX_NAME_BYTES,
+  maxHandleLength: MAX_HANDLE_LENGTH,
 };

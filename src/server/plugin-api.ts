@@ -25,6 +25,10 @@ export interface Limits {
   headerTimeout: number;
   /** Largest JSON header accepted, in bytes. */
   maxHeaderBytes: number;
+  /** Longest file name accepted, in bytes of UTF-8 (at most 255, the rule of every end). */
+  maxNameBytes: number;
+  /** Longest handle accepted, in characters (at most 32). */
+  maxHandleLength: number;
 }
 
 /** What the server offers every plugin and handler. */

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/constants.js';
 import { FexError } from '../protocol/errors.js';
+import { MAX_HANDLE_LENGTH, MAX_NAME_BYTES } from '../protocol/names.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
@@ -26,6 +27,8 @@ export interface ServeFlags {
   'transfer-timeout'?: number;
   'header-timeout'?: number;
   'max-header'?: string;
+  'max-name-bytes'?: number;
+  'max-handle-length'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -110,13 +113,18 @@ export async function resolveServeOptions(
     transferTimeout: flags['transfer-timeout'],
     headerTimeout: flags['header-timeout'],
     maxHeaderBytes: flags['max-header'],
+    maxNameBytes: flags['max-name-bytes'],
+    maxHandleLength: flags['max-handle-length'],
   };
   const limits = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
     const value = flagLimits[key] ?? configLimits[key];
     if (value !== undefined) limits[key as keyof Limits] = limitValue(key, value);
   }
-  if (limits.maxConnections < 1) throw new FexError('BAD_PARAMS');
+  const { maxConnections, maxNameBytes, maxHandleLength } = limits;
+  if (maxConnections < 1 || maxNameBytes < 1 || maxNameBytes > MAX_NAME_BYTES)
+    throw new FexError('BAD_PARAMS');
+  if (maxHandleLength < 1 || maxHandleLength > MAX_HANDLE_LENGTH) throw new FexError('BAD_PARAMS');
 
   const cert = flags['tls-cert'] ? resolve(cwd, flags['tls-cert']) : fromConfig('tlsCert');
   const key = flags['tls-key'] ? resolve(cwd, flags['tls-key']) : fromConfig('tlsKey');

@@ -237,4 +237,25 @@ describe('one-shot refusals', () => {
     assert.match(r.stderr, /^Error: Cannot write no\/such\/dir\/x: no such file or folder\n$/);
     assert.equal(r.code, 1);
   });
+
+  it('applies the server’s own name and handle length limits', async () => {
+    const strict = await startServer({
+      args: ['--max-name-bytes', '8', '--max-handle-length', '4'],
+    });
+    const tight = ['--server', strict.address];
+    const long = await alice.run(['register', 'Alice', ...tight]);
+    assert.equal(
+      long.stderr,
+      'Error: Registration failed. This server accepts handles of at most 4 characters.\n',
+    );
+    assert.equal(long.code, 2);
+    assert.equal((await alice.run(['register', 'Ann', ...tight])).code, 0);
+    await writeFile(join(alice.home, 'a-long-name.txt'), 'x');
+    const r = await alice.run(['store', 'a-long-name.txt', ...tight]);
+    assert.equal(
+      r.stderr,
+      "Error: File name refused: the name is longer than 8 bytes, this server's limit.\n",
+    );
+    assert.equal(r.code, 6);
+  });
 });

@@ -17,6 +17,8 @@ export const hello: Handler = {
       limits: {
         maxFileSize: ctx.server.limits.maxFileSize,
         maxHeaderBytes: ctx.server.limits.maxHeaderBytes,
+        maxNameBytes: ctx.server.limits.maxNameBytes,
+        maxHandleLength: ctx.server.limits.maxHandleLength,
       },
       types: ctx.server.types(),
     });

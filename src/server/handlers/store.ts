@@ -18,6 +18,12 @@ export const store: Handler = {
     const owner = ctx.connection.handle as string;
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    const { maxNameBytes } = ctx.server.limits;
+    if (Buffer.byteLength(name, 'utf8') > maxNameBytes)
+      throw new FexError('E_BAD_NAME', {
+        name,
+        reason: `the name is longer than ${maxNameBytes} bytes, this server's limit`,
+      });
     const max = ctx.server.limits.maxFileSize;
     if (size > max) throw new FexError('E_TOO_LARGE', { size, max });
 
