@@ -34,7 +34,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** FEX_TIMEOUT: seconds the client waits on a silent server before giving up (0: for ever). */
 function answerTimeoutMs(): number {
   const seconds = Number(process.env.FEX_TIMEOUT ?? 60);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 60_000;
+  // Node's timers hold at most 2^31-1 ms (about 24 days); longer would fire at once.
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, 2 ** 31 - 1) : 60_000;
 }
 
 async function readTrusted(path: string): Promise<string> {
@@ -65,6 +66,8 @@ export class ClientConnection extends EventEmitter {
   /** Why the connection ended, once it has. */
   private endedWith: FexError | undefined;
   private readonly watchdog: Watchdog;
+  /** True while an answer's body is being received (its request is no longer pending). */
+  private receiving = false;
   /** Set when the client itself gave up on a silent server. */
   private silence: FexError | undefined;
 
@@ -79,7 +82,7 @@ export class ClientConnection extends EventEmitter {
     this.writer = new FrameWriter(socket, { drainTimeoutMs: timeoutMs });
     this.watchdog = new Watchdog(
       timeoutMs,
-      () => this.pending.size > 0,
+      () => this.pending.size > 0 || this.receiving,
       () => {
         this.silence = new FexError('SERVER_SILENT', { seconds: timeoutMs / 1000 });
         socket.destroy();
@@ -155,7 +158,8 @@ export class ClientConnection extends EventEmitter {
       for (;;) {
         const header = await this.reader.next();
         if (!header) break;
-        this.watchdog.activity();
+        // Events are not answers: a server chattering events still counts as silent.
+        if (header.type !== 'event') this.watchdog.activity();
         if (header.type === 'event') {
           if (header.event === 'closing' && typeof header.code === 'string')
             ending = this.toError(header);
@@ -208,7 +212,8 @@ export class ClientConnection extends EventEmitter {
         return pending.reject(new FexError('E_BAD_FRAME', { reason: 'unexpected body' }));
       }
       try {
-        await pending.onBody(header, this.reader.body());
+        this.receiving = true;
+        await pending.onBody(header, this.watchdog.watch(this.reader.body()));
       } catch (error) {
         if (error instanceof FexError && error.code === 'CONNECTION_LOST') {
           pending.reject(this.lost(pending.action));
@@ -218,6 +223,8 @@ export class ClientConnection extends EventEmitter {
         // A server out of step (or lying about sizes) is not read any further.
         if (isStreamFatal(error)) throw error;
         return;
+      } finally {
+        this.receiving = false;
       }
     }
     pending.resolve(header);
@@ -245,7 +252,7 @@ export class ClientConnection extends EventEmitter {
   }
 
   private lost(action?: string): FexError {
-    const reason = this.endedWith;
+    const reason = this.silence ?? this.endedWith;
     if (reason && reason.code !== 'CONNECTION_LOST') return reason;
     return new FexError('CONNECTION_LOST', {
       during: action ? ` (${action.toLowerCase()} did not finish)` : '',

@@ -46,7 +46,7 @@ export class OneShotClient implements Client {
       server,
       'Registration',
       async (session) => {
-        state.setDefaultHandle(session.identity, session.handle as string);
+        state.setDefaultHandle(session.server, session.handle as string);
         await state.save();
         return { handle: session.handle as string, server };
       },
@@ -106,7 +106,7 @@ export class OneShotClient implements Client {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
     try {
-      handle ??= state.defaultHandle(session.identity);
+      handle ??= state.defaultHandle(session.server);
       if (handle === undefined) throw new FexError('NO_HANDLE', { action });
       // A handle this client never claimed is claimed now, so scripts need no separate step.
       await claimHandle(session, state, handle);

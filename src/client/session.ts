@@ -69,15 +69,6 @@ export class Session extends EventEmitter {
     return formatServer(this.address);
   }
 
-  /**
-   * What this client keys the server's credentials by: its lasting id when it sends one (so
-   * localhost:P and 127.0.0.1:P are one server), else its address.
-   */
-  get identity(): string {
-    const id = this.info.serverId;
-    return typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? `id:${id}` : this.server;
-  }
-
   get closed(): boolean {
     return this.connection.closed;
   }

@@ -1,8 +1,7 @@
 /**
  * What one-shot commands remember between runs, in oclif's config dir (`state.json`, mode 0600):
- * the default server of `fex join`, and per server (keyed by the server's lasting id, `id:<hex>`,
- * or its address for a server that sends none) the default handle and the credentials that
- * `fex register` received. Changes are replayed onto a fresh read of the file just before it is
+ * the default server of `fex join`, and per server address the default handle and the
+ * credentials that `fex register` received, each with the id of the server that issued it. Changes are replayed onto a fresh read of the file just before it is
  * written (aside, then renamed), so two commands running at once do not drop each other's
  * credentials, and a crash never leaves the file half written.
  */
@@ -12,9 +11,16 @@ import { join } from 'node:path';
 import { localIoError } from '../protocol/errors.js';
 import { handleKey } from '../protocol/names.js';
 
+interface Held {
+  handle: string;
+  credential: string;
+  /** The id of the server that issued it: sent to no other server at that address. */
+  serverId?: string;
+}
+
 interface ServerState {
   handle?: string;
-  credentials: Record<string, { handle: string; credential: string }>;
+  credentials: Record<string, Held>;
 }
 
 interface StateFile {
@@ -76,16 +82,16 @@ export class ClientState {
     return this.data.servers[server]?.handle;
   }
 
-  credential(server: string, handle: string): { handle: string; credential: string } | undefined {
+  credential(server: string, handle: string): Held | undefined {
     return this.data.servers[server]?.credentials[handleKey(handle)];
   }
 
   /** Keeps a credential; the first handle remembered for a server becomes its default. */
-  remember(server: string, handle: string, credential: string): void {
+  remember(server: string, held: Held): void {
     this.change((data) => {
       const entry = serverEntry(data, server);
-      entry.handle ??= handle;
-      entry.credentials[handleKey(handle)] = { handle, credential };
+      entry.handle ??= held.handle;
+      entry.credentials[handleKey(held.handle)] = held;
     });
   }
 

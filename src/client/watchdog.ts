@@ -3,6 +3,9 @@
  * script never hangs on a stalled or hostile server. Silence while nothing is awaited (a shell
  * idle at its prompt) is fine, and so is the time the client itself spends sending an upload.
  */
+/** Bytes of a body that count as a sign of life (a lower rate than any real link). */
+const MIN_PROGRESS = 16 * 1024;
+
 export class Watchdog {
   private last = Date.now();
   private sending = 0;
@@ -35,6 +38,22 @@ export class Watchdog {
     } finally {
       this.sending--;
       this.activity();
+    }
+  }
+
+  /**
+   * Passes a body through, counting it as activity only in steps of MIN_PROGRESS bytes: a server
+   * trickling a byte now and then is as good as silent.
+   */
+  async *watch(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
+    let since = 0;
+    for await (const chunk of body) {
+      since += chunk.length;
+      if (since >= MIN_PROGRESS) {
+        since = 0;
+        this.activity();
+      }
+      yield chunk;
     }
   }
 

@@ -8,6 +8,7 @@
 import { Errors, type Config } from '@oclif/core';
 import { toFexError } from '../cli/base-command.js';
 import { clientFor } from '../client/client.js';
+import { printable } from '../client/messages.js';
 import type { Header } from '../protocol/constants.js';
 
 export interface CallOptions {
@@ -27,7 +28,14 @@ const hook = async function (options: CallOptions & { config: Config }): Promise
   const { config, type, fields = {}, action = type, server, handle } = options;
   try {
     const client = await clientFor({ configDir: config.configDir, server, handle });
-    return await client.call(type, fields, action);
+    const answer = await client.call(type, fields, action);
+    // Plugin commands print what the server says: nothing in it may steer the terminal.
+    return Object.fromEntries(
+      Object.entries(answer).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? printable(value) : value,
+      ]),
+    ) as Header;
   } catch (error) {
     const fex = toFexError(error);
     process.stderr.write(`${fex.line}\n`);

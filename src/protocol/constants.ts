@@ -42,7 +42,7 @@ export interface UploadedEvent {
 /** What the server says about itself in its answer to `hello`. */
 export interface ServerInfo {
   version: number;
-  /** A random id the server keeps for life: clients key credentials by it, not by address. */
+  /** A random id the server keeps for life: a client sends a credential only to its issuer. */
   serverId?: string;
   server: string;
   limits: {

@@ -62,6 +62,11 @@ const table = {
     message: 'Registration failed. This server accepts handles of at most {max} characters.',
     exit: EXIT.usage,
   },
+  SERVER_CHANGED: {
+    message:
+      'The server at {server} is not the one that registered {handle}; your credential was not sent.',
+    exit: EXIT.auth,
+  },
   E_BAD_CREDENTIAL: {
     message: 'Login failed. The credential for {handle} is not valid on this server.',
     exit: EXIT.auth,

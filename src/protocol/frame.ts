@@ -136,7 +136,15 @@ export class FrameReader {
 
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
-    const { value, done } = await this.nextChunk();
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.nextChunk();
+    } catch (error) {
+      if (error instanceof FexError) throw error;
+      // The stream itself failed (reset, destroyed): to the reader that is a lost connection.
+      throw new FexError('CONNECTION_LOST', { during: ' during a transfer' });
+    }
+    const { value, done } = next;
     if (done) {
       this.ended = true;
       return false;

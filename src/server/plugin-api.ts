@@ -33,7 +33,7 @@ export interface Limits {
 
 /** What the server offers every plugin and handler. */
 export interface ServerServices {
-  /** This server's lasting identity (32 hex digits), sent in the hello answer. */
+  /** This server's lasting id (32 hex digits), sent in the hello answer. */
   readonly serverId: string;
   readonly storage: Storage;
   readonly handles: HandleRegistry;

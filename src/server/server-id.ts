@@ -1,7 +1,8 @@
 /**
  * The server's lasting identity: 16 random bytes kept in `.fex/server-id`, made on first start.
- * Clients key the credentials they hold by it, so one server is one server to them whether they
- * reach it as localhost or 127.0.0.1, and after it moves to another port.
+ * A client records it with each credential it receives and sends that credential to no server
+ * at the same address with another id: a server restarted on another directory, or another
+ * program on the port, never receives it. (It proves nothing by itself; TLS does that.)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -23,7 +23,10 @@ const GREETING = {
   types: ['dir', 'get', 'hello', 'leave', 'login', 'register', 'store'],
 };
 
-export async function fakeServer(answers: Record<string, Answer>): Promise<FakeServer> {
+export async function fakeServer(
+  answers: Record<string, Answer>,
+  greeting: Record<string, unknown> = {},
+): Promise<FakeServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -36,7 +39,7 @@ export async function fakeServer(answers: Record<string, Answer>): Promise<FakeS
         if (!request) return;
         const answer =
           request.type === 'hello'
-            ? () => [GREETING]
+            ? () => [{ ...GREETING, ...greeting }]
             : request.type === 'leave'
               ? () => [{ type: 'ok' }]
               : answers[request.type];

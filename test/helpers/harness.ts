@@ -63,12 +63,12 @@ export interface RunningServer {
 }
 
 export async function startServer(
-  options: { dir?: string; args?: string[]; cwd?: string } = {},
+  options: { dir?: string; args?: string[]; cwd?: string; port?: number } = {},
 ): Promise<RunningServer> {
   const dir = options.dir ?? join(await tempDir('fex-srv-'), 'files');
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--port', '0', '--dir', dir, ...(options.args ?? [])],
+    [BIN, 'serve', '--port', String(options.port ?? 0), '--dir', dir, ...(options.args ?? [])],
     { cwd: options.cwd ?? ROOT, env: cleanEnv(dirname(dir)), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];

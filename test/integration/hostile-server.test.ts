@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cleanup, makeUser, startServer } from '../helpers/harness.js';
+import { cleanup, makeUser, ROOT, startServer } from '../helpers/harness.js';
+import { encodeHeader } from '../../src/protocol/frame.js';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { greeted } from '../helpers/raw-client.js';
 
@@ -145,6 +146,69 @@ describe('a hostile server', () => {
       'Error: The server did not answer for 1 seconds; the connection was closed.\n',
     );
     assert.equal(stalled.code, 3);
+  });
+});
+
+describe('a hostile server that keeps talking', () => {
+  const timers = new Set<NodeJS.Timeout>();
+  after(async () => {
+    for (const timer of timers) clearInterval(timer);
+    await Promise.all(fakes.map((f) => f.close()));
+    await cleanup();
+  });
+
+  /** Writes `frame()` every 100 ms until the client hangs up. */
+  function drip(socket: import('node:net').Socket, frame: () => Buffer): void {
+    const timer = setInterval(
+      () => (socket.destroyed ? clearInterval(timer) : socket.write(frame())),
+      100,
+    );
+    timers.add(timer);
+  }
+
+  it('is silent all the same: events and a trickled body do not keep the client waiting', async () => {
+    const server = await hostile({
+      register: () => [{ type: 'ok', handle: 'Bob', credential: 'c' }],
+      login: () => [{ type: 'ok', handle: 'Bob' }],
+      dir: (_request, socket) => {
+        drip(socket, () => encodeHeader({ type: 'event', event: 'chatter' }));
+        return 'silence';
+      },
+      get: (request, socket) => {
+        const header = {
+          type: 'ok',
+          name: 'slow.bin',
+          size: 100_000,
+          owner: 'Bob',
+          time: 1,
+          sha256: sha('x'),
+        };
+        socket.write(encodeHeader({ ...header, id: request.id, body: 100_000 }));
+        drip(socket, () => Buffer.alloc(1));
+        return 'silence';
+      },
+    });
+    const user = await makeUser();
+    const on = ['--server', server.address, '--handle', 'Bob'];
+    const env = { FEX_TIMEOUT: '1' };
+    const silent = 'Error: The server did not answer for 1 seconds; the connection was closed.\n';
+    const chatter = await user.run(['dir', ...on], { env });
+    assert.equal(chatter.stderr, silent);
+    const trickle = await user.run(['get', 'slow.bin', ...on], { env });
+    assert.equal(trickle.stderr, silent);
+    assert.equal(trickle.code, 3);
+  });
+
+  it('cannot make a plugin command print escape sequences', async () => {
+    const server = await hostile({
+      register: () => [{ type: 'ok', handle: 'Bob', credential: 'c' }],
+      msg: () => [{ type: 'ok', line: `to Ann: ${EVIL}` }],
+    });
+    const user = await makeUser();
+    const plugin = join(ROOT, 'plugins', 'messaging');
+    assert.equal((await user.run(['plugins', 'link', plugin, '--no-install'])).code, 0);
+    const r = await user.run(['msg', 'Ann', 'hi', '--server', server.address, '--handle', 'Bob']);
+    assert.equal(r.stdout, 'to Ann: Mal?]0;PWNED??[41mRED?FAKE\n', r.stderr);
   });
 });
 

@@ -1,35 +1,58 @@
 /**
- * A server is one server to its clients however they reach it: credentials are kept under the
- * lasting id the server sends in its hello, not under the address typed.
+ * A credential goes only to the server that issued it: the client records the server's lasting
+ * id with it and sends it to no other server, whether that one answers at the same address or
+ * presents a copy of the id elsewhere.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { Header } from '../../src/protocol/constants.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { cleanup, makeUser, startServer } from '../helpers/harness.js';
 
 describe('server identity', () => {
-  after(cleanup);
+  const fakes: FakeServer[] = [];
+  after(async () => {
+    await Promise.all(fakes.map((fake) => fake.close()));
+    await cleanup();
+  });
 
-  it('keeps acting as the handle through another name of the host, and after a move to another port', async () => {
+  it('refuses to send a credential to another server at the same address', async () => {
     const first = await startServer();
     const user = await makeUser();
-    assert.equal((await user.run(['register', 'Mover', '--server', first.address])).code, 0);
-    const viaName = await user.run(['dir', '--server', `localhost:${first.port}`]);
-    assert.equal(viaName.stdout, 'Server Directory\n', viaName.stderr);
-
+    assert.equal((await user.run(['register', 'Keeper', '--server', first.address])).code, 0);
     await first.stop();
-    const moved = await startServer({ dir: first.dir });
-    assert.notEqual(moved.port, first.port);
-    const after = await user.run(['dir', '--server', moved.address, '--handle', 'Mover']);
-    assert.equal(after.stdout, 'Server Directory\n', after.stderr);
-    const id = (await readFile(join(first.dir, '.fex', 'server-id'), 'utf8')).trim();
-    assert.match(id, /^[0-9a-f]{32}$/);
-    const state = JSON.parse(
-      await readFile(join(user.home, 'config', 'fex', 'state.json'), 'utf8'),
-    ) as {
-      servers: Record<string, unknown>;
+    const impostor = await startServer({ port: first.port });
+    const r = await user.run(['dir', '--server', impostor.address]);
+    assert.equal(
+      r.stderr,
+      `Error: The server at ${first.address} is not the one that registered Keeper; your credential was not sent.\n`,
+    );
+    assert.equal(r.code, 5);
+    await impostor.stop();
+    const back = await startServer({ dir: first.dir, port: first.port });
+    const again = await user.run(['dir', '--server', back.address]);
+    assert.equal(again.stdout, 'Server Directory\n', again.stderr);
+  });
+
+  it('never sends a credential to a server elsewhere that copies the id', async () => {
+    const real = await startServer();
+    const user = await makeUser();
+    assert.equal((await user.run(['register', 'Keeper', '--server', real.address])).code, 0);
+    const id = (await readFile(join(real.dir, '.fex', 'server-id'), 'utf8')).trim();
+    const seen: Header[] = [];
+    const record = (request: Header) => {
+      seen.push(request);
+      return [{ type: 'error', code: 'E_HANDLE_TAKEN', message: 'taken' }];
     };
-    assert.deepEqual(Object.keys(state.servers), [`id:${id}`]);
+    const copy = await fakeServer({ login: record, register: record }, { serverId: id });
+    fakes.push(copy);
+    const r = await user.run(['dir', '--server', copy.address, '--handle', 'Keeper']);
+    assert.equal(r.code, 5);
+    assert.deepEqual(
+      seen.map((request) => [request.type, request.credential]),
+      [['register', undefined]],
+    );
   });
 });
