@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../protocol/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
@@ -98,9 +97,12 @@ export class ClientConnection extends EventEmitter {
     // FEX_TLS_CA names a PEM file of certificates to trust besides the system's (a private CA).
     const ca =
       address.tls && process.env.FEX_TLS_CA ? await readTrusted(process.env.FEX_TLS_CA) : undefined;
+    // Loaded only for fexs://: it costs every plain one-shot command start-up time otherwise.
+    const tls = address.tls ? await import('node:tls') : undefined;
+    const rootCertificates = tls?.rootCertificates ?? [];
     return new Promise((resolve, reject) => {
-      const socket = address.tls
-        ? tlsConnect({
+      const socket = tls
+        ? tls.connect({
             ...options,
             ...(ca ? { ca: [...rootCertificates, ca] } : {}),
             servername: isIP(address.host) ? undefined : address.host,

@@ -12,6 +12,7 @@ import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../protocol/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
+import { WriteBehind } from '../protocol/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
 function partPaths(destination: string): { data: string; note: string } {
@@ -94,14 +95,16 @@ export async function receiveFile(
   }
   const { file, hash } = opened;
   let outcome: 'kept' | 'resumable' | 'discarded' = 'discarded';
+  const disk = new WriteBehind(file);
   try {
     let received = offset;
     for await (const chunk of body) {
       hash.update(chunk);
       received += chunk.length;
-      await file.write(chunk);
+      await disk.write(chunk);
       progress?.(received, entry.size);
     }
+    await disk.flush();
     if (received !== entry.size)
       throw new FexError('E_SIZE', { name: entry.name, got: received, expected: entry.size });
     if (hash.digest('hex') !== entry.sha256) throw new FexError('E_CHECKSUM', { name: entry.name });
@@ -111,6 +114,7 @@ export async function receiveFile(
     outcome = 'kept';
     await rm(note, { force: true });
   } catch (error) {
+    await disk.settle();
     if (isStreamFatal(error)) outcome = 'resumable';
     throw localIoError('write', destination, error);
   } finally {

@@ -7,6 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { FexError } from '../../protocol/errors.js';
+import { WriteBehind } from '../../protocol/write-behind.js';
 import { ioError } from './fs-helpers.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';
 
@@ -46,15 +47,18 @@ export class LocalPendingPut implements PendingPut {
   }
 
   async write(body: AsyncIterable<Buffer>): Promise<number> {
+    const disk = new WriteBehind(this.handle);
     try {
       for await (const chunk of body) {
         this.hash.update(chunk);
         this.written += chunk.length;
         if (this.written > this.options.size) break;
-        // Awaiting each write is the backpressure: the socket is not read meanwhile.
-        await this.handle.write(chunk);
+        // Waiting for the disk when a batch is full is the backpressure: the socket is not read.
+        await disk.write(chunk);
       }
+      await disk.flush();
     } catch (error) {
+      await disk.settle();
       throw ioError(error);
     }
     return this.written;

@@ -1,0 +1,56 @@
+/**
+ * Writes a stream of chunks to a file while more arrive. Chunks gather into a batch of up to
+ * BATCH_BYTES that goes down in one writev; the next batch gathers (and is hashed) while that one
+ * is in flight. At most two batches are held, about 2 MiB per transfer, so memory stays flat in
+ * the file size. Measured in docs/performance.md: one thread-pool round trip per MiB instead of
+ * per 64 KiB chunk took a 1 GiB store from 1.3x to under 0.8x of a bare Node pipe.
+ */
+import type { FileHandle } from 'node:fs/promises';
+
+const BATCH_BYTES = 1024 * 1024;
+
+export class WriteBehind {
+  private batch: Buffer[] = [];
+  private batched = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: FileHandle) {}
+
+  /** Queues a chunk; waits only when a full batch must wait for the one in flight. */
+  async write(chunk: Buffer): Promise<void> {
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched >= BATCH_BYTES) await this.push();
+  }
+
+  /** Writes what is queued and waits for every write; rejects with the first failure. */
+  async flush(): Promise<void> {
+    if (this.batched > 0) await this.push();
+    await this.inFlight;
+  }
+
+  /** Waits for the write in flight, whatever its outcome: before closing the file on failure. */
+  async settle(): Promise<void> {
+    await this.inFlight.catch(() => undefined);
+  }
+
+  private async push(): Promise<void> {
+    await this.inFlight;
+    const batch = this.batch;
+    const total = this.batched;
+    this.batch = [];
+    this.batched = 0;
+    this.inFlight = this.writeAll(batch, total);
+    // Observed here so a failure is not unhandled; it is rethrown by the next push or flush.
+    this.inFlight.catch(() => undefined);
+  }
+
+  private async writeAll(batch: Buffer[], total: number): Promise<void> {
+    const { bytesWritten } = await this.file.writev(batch);
+    // A short write (rare on files, e.g. near a full disk) leaves the rest to write in order.
+    if (bytesWritten < total) {
+      let rest = Buffer.concat(batch).subarray(bytesWritten);
+      while (rest.length > 0) rest = rest.subarray((await this.file.write(rest)).bytesWritten);
+    }
+  }
+}
