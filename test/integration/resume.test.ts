@@ -45,39 +45,41 @@ describe('resume', () => {
   });
   after(cleanup);
 
-  it('continues an upload cut off mid-body from the bytes the server holds', async () => {
-    // The first attempt: the same user, cut off after 1 MiB.
+  /** A first attempt by the same user at storing `name` (`size` bytes), cut off after `sent`. */
+  async function cutUpload(name: string, size: number, sent: Buffer): Promise<void> {
     const first = await rawConnect(server.port);
     first.send({ type: 'hello', id: 1, version: 1 });
     await first.next();
-    first.send({
-      type: 'login',
-      id: 2,
-      handle: 'Resumer',
-      credential: await credentialOf(user, server.address, 'Resumer'),
-    });
+    const credential = await credentialOf(user, server.address, 'Resumer');
+    first.send({ type: 'login', id: 2, handle: 'Resumer', credential });
     assert.equal((await first.next())?.type, 'ok');
-    first.send({ type: 'store', id: 3, name: 'Big.bin', size: data.length });
-    assert.deepEqual((await first.next())?.offset, 0);
-    first.send({ type: 'data', id: 3, offset: 0, body: data.length });
-    first.sendBytes(data.subarray(0, 1024 * 1024));
+    first.send({ type: 'store', id: 3, name, size });
+    assert.equal((await first.next())?.offset, 0);
+    first.send({ type: 'data', id: 3, offset: 0, body: size });
+    first.sendBytes(sent);
     first.close();
     await first.closed;
+  }
+
+  /** `fex store name --json` by the same user; resolves with where it resumed. */
+  async function storeAgain(name: string, expected: Buffer): Promise<number> {
+    const r = await user.run(['store', name, '--json', '--server', server.address]);
+    assert.equal(r.code, 0, r.stderr);
+    const stored = JSON.parse(r.stdout) as { resumedFrom: number; sha256: string };
+    assert.equal(stored.sha256, sha256(expected));
+    assert.ok((await readFile(join(server.dir, name))).equals(expected));
+    return stored.resumedFrom;
+  }
+
+  it('continues an upload cut off mid-body from the bytes the server holds', async () => {
+    await cutUpload('Big.bin', data.length, data.subarray(0, 1024 * 1024));
     // Nothing is visible meanwhile.
     const probe = await greeted(server.port, 'Prober');
     probe.send({ type: 'get', id: 3, name: 'Big.bin' });
     assert.equal((await probe.next())?.code, 'E_NOT_FOUND');
     probe.close();
-
-    const r = await user.run(['store', 'Big.bin', '--json', '--server', server.address]);
-    assert.equal(r.code, 0, r.stderr);
-    const stored = JSON.parse(r.stdout) as { resumedFrom: number; sha256: string };
-    assert.ok(
-      stored.resumedFrom > 0 && stored.resumedFrom <= 1024 * 1024,
-      String(stored.resumedFrom),
-    );
-    assert.equal(stored.sha256, sha256(data));
-    assert.ok((await readFile(join(server.dir, 'Big.bin'))).equals(data));
+    const from = await storeAgain('Big.bin', data);
+    assert.ok(from > 0 && from <= 1024 * 1024, String(from));
     assert.deepEqual(await readdir(join(server.dir, '.fex', 'partial')), []);
   });
 
@@ -85,26 +87,8 @@ describe('resume', () => {
     const other = Buffer.from(data);
     other[10] = other[10]! ^ 0xff;
     await writeFile(join(user.home, 'Other.bin'), other);
-    const first = await rawConnect(server.port);
-    first.send({ type: 'hello', id: 1, version: 1 });
-    await first.next();
-    first.send({
-      type: 'login',
-      id: 2,
-      handle: 'Resumer',
-      credential: await credentialOf(user, server.address, 'Resumer'),
-    });
-    await first.next();
-    first.send({ type: 'store', id: 3, name: 'Other.bin', size: other.length });
-    await first.next();
-    first.send({ type: 'data', id: 3, offset: 0, body: other.length });
-    first.sendBytes(data.subarray(0, 512 * 1024)); // the bytes of another file
-    first.close();
-    await first.closed;
-    const r = await user.run(['store', 'Other.bin', '--json', '--server', server.address]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom, 0);
-    assert.ok((await readFile(join(server.dir, 'Other.bin'))).equals(other));
+    await cutUpload('Other.bin', other.length, data.subarray(0, 512 * 1024));
+    assert.equal(await storeAgain('Other.bin', other), 0);
   });
 
   /** What an interrupted `fex get Big.bin` leaves beside it: the first bytes and a version note. */
