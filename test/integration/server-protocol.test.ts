@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, startServer, type RunningServer } from '../helpers/harness.js';
@@ -225,6 +225,25 @@ describe('server limits', () => {
     assert.equal(await server.stop('SIGTERM'), 0);
     first.close();
     stubborn.close();
+  });
+
+  it('lets an upload in flight finish on SIGTERM, then says goodbye and exits 0', async () => {
+    const server = await startServer();
+    const client = await greeted(server.port, 'Finisher');
+    const body = Buffer.alloc(256 * 1024, 7);
+    client.send({ type: 'store', id: 3, name: 'Late.bin', size: body.length });
+    assert.equal((await client.next())?.type, 'continue');
+    client.send({ type: 'data', id: 3, body: body.length });
+    client.sendBytes(body.subarray(0, 1000));
+    const exited = server.stop('SIGTERM');
+    await server.waitForLine(/SIGTERM: stopping/);
+    client.sendBytes(body.subarray(1000));
+    client.send({ type: 'commit', id: 3, sha256: createHash('sha256').update(body).digest('hex') });
+    assert.equal((await client.next())?.type, 'ok');
+    const closing = await client.reader.next();
+    assert.deepEqual([closing?.event, closing?.code], ['closing', 'E_SHUTTING_DOWN']);
+    assert.equal(await exited, 0);
+    assert.ok((await readFile(join(server.dir, 'Late.bin'))).equals(body));
   });
 
   it('stops cleanly on SIGTERM with exit status 0, telling clients', async () => {
