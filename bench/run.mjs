@@ -26,6 +26,7 @@
  *   --no-peers           measure fex and the Node pipe only (no nc, vsftpd, sshd)
  *   --no-install         never apt-get install missing peers
  *   --profile            also profile server and client with node --cpu-prof
+ *   --render             only redraw chart.svg and results.md from the results.json in --out
  *   --out DIR            where results go (default: bench/)
  *   --root DIR           the fex checkout to measure (default: this repository)
  */
@@ -51,7 +52,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { drawChart } from './lib/chart.mjs';
-import { fexEnv, hasShell, register, runFex, startServer } from './lib/fex.mjs';
+import { fexEnv, hasShell, register, runFex, setServerGrace, startServer } from './lib/fex.mjs';
 import * as peers from './lib/peers.mjs';
 import {
   GiB,
@@ -106,6 +107,7 @@ function options() {
       'no-peers': { type: 'boolean', default: false },
       'no-install': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      render: { type: 'boolean', default: false },
       out: { type: 'string' },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -136,6 +138,7 @@ function options() {
     peers: !values['no-peers'],
     install: !values['no-install'],
     profile: values.profile,
+    render: values.render,
     out: resolve(values.out ?? BENCH),
     root: resolve(values.root ?? REPO),
   };
@@ -152,6 +155,7 @@ const quietness = { maxWaitMs: 30_000, checks: 0, waitedMs: 0, stillBusy: 0, bus
  * (bounded) for other users' CPU bursts to pass. How long it waited is part of the results.
  */
 async function settle(ms = 300) {
+  if (quietness.maxWaitMs === 0) return sleep(20);
   quiet('sync', []);
   await sleep(ms);
   const seen = await waitQuiet(quietness.maxWaitMs);
@@ -1076,6 +1080,11 @@ function targets(results) {
   return list;
 }
 
+/** A ratio for a title: two decimals, or ? when it could not be measured. */
+function x2(value) {
+  return typeof value === 'number' ? value.toFixed(2) : '?';
+}
+
 function chart(results) {
   const panels = [];
   const { large, many, startup, concurrent, memory } = results;
@@ -1091,9 +1100,9 @@ function chart(results) {
       ['Get', 'fex get', 'node pipe get', 'vsftpd+curl get', 'sftp get'],
     ])
       panels.push({
-        title: `${op} ${large.sizeText} (median of ${large.runs}; fex ${
-          large.ratios[op === 'Store' ? 'storeVsPipe' : 'getVsPipe']
-        }x the Node pipe)`,
+        title: `${op} ${large.sizeText} (median of ${large.runs}; fex ${x2(
+          large.ratios[op === 'Store' ? 'storeVsPipe' : 'getVsPipe'],
+        )}x the Node pipe)`,
         unit: 'seconds, lower is better',
         bars: [
           { label: fex, value: s(fex), fex: true },
@@ -1141,7 +1150,7 @@ function chart(results) {
     if (!r['vsftpd+curl (1 session)'])
       bars.push({ label: 'vsftpd+curl (1 session)', value: null, note: unavailable('vsftpd') });
     panels.push({
-      title: `${many.files} files of 1 KiB in one session (fex ${many.ratios.fexVsFtp ?? '?'}x curl)`,
+      title: `${many.files} files of 1 KiB in one session (fex ${x2(many.ratios.fexVsFtp)}x curl)`,
       unit: 'seconds, start-up included',
       bars,
     });
@@ -1150,7 +1159,7 @@ function chart(results) {
     const r = startup.results;
     const empty = r['empty oclif CLI']?.medianMs;
     panels.push({
-      title: `Start-up (fex dir ${startup.ratios.fexDirVsEmptyOclif}x an empty oclif CLI)`,
+      title: `Start-up (fex dir ${x2(startup.ratios.fexDirVsEmptyOclif)}x an empty oclif CLI)`,
       unit: 'milliseconds, median',
       digits: 0,
       bars: Object.entries(r).map(([label, v]) => ({
@@ -1313,6 +1322,14 @@ function updateDocs(table) {
 
 async function main() {
   const opts = options();
+  if (opts.render) {
+    const saved = JSON.parse(readFileSync(join(opts.out, 'results.json'), 'utf8'));
+    writeFileSync(join(opts.out, 'chart.svg'), chart(saved));
+    writeFileSync(join(opts.out, 'results.md'), markdown(saved));
+    await prettify(join(opts.out, 'results.md'));
+    log(`redrew ${join(opts.out, 'chart.svg')} and results.md`);
+    return;
+  }
   if (!existsSync(join(opts.root, 'dist/src/client/session.js')))
     throw new Error(`${opts.root}/dist is missing: build first (npm run build)`);
   const work = await mkdtemp(join(tmpdir(), 'fex-bench-'));
@@ -1333,6 +1350,8 @@ async function main() {
   const started = performance.now();
   // A smoke run does not wait for a quiet machine.
   if (opts.quick) quietness.maxWaitMs = 0;
+  // Nor for servers to wind down: SIGKILL after 0.5 s (every result is on disk by then).
+  if (opts.quick && !opts.profile) setServerGrace(500);
   const results = {
     date: new Date().toISOString(),
     machine: machine(),

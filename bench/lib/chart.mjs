@@ -39,7 +39,7 @@ function format(value, digits) {
  */
 export function drawChart({ title, subtitle, panels }) {
   const parts = [];
-  let y = 56;
+  let y = 74;
   for (const panel of panels) {
     const values = panel.bars.map((b) => b.value).filter((v) => typeof v === 'number');
     const max = niceMax(Math.max(...values, panel.target?.value ?? 0) * 1.05);

@@ -25,6 +25,13 @@ export function fexEnv(home, extra = {}) {
   };
 }
 
+let serverGraceMs = 15_000;
+
+/** How long a stopping server may take before it is killed (a smoke run does not wait long). */
+export function setServerGrace(ms) {
+  serverGraceMs = ms;
+}
+
 /**
  * Starts `fex serve --port 0 --dir DIR` and resolves once it printed its ready line.
  * `nodeArgs` go to node itself (e.g. --cpu-prof).
@@ -58,7 +65,7 @@ export async function startServer({ root, dir, home, nodeArgs = [], args = [] })
     port,
     address: `127.0.0.1:${port}`,
     dir,
-    stop: () => stop(child, 15_000),
+    stop: () => stop(child, serverGraceMs),
   };
 }
 
