@@ -5,12 +5,9 @@
  * status, after its output has been flushed. `fex --help` still shows the help.
  */
 import type { Hook } from '@oclif/core';
+import { flushOutput } from '../cli/flush-output.js';
 
 const SHELL_FLAGS = new Set(['--stop-on-error']);
-
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
-}
 
 const hook: Hook<'init'> = async function ({ id, argv, config }) {
   const words = id === undefined ? argv : [id, ...argv];
@@ -24,7 +21,7 @@ const hook: Hook<'init'> = async function ({ id, argv, config }) {
     if (typeof exit !== 'number') throw error;
     status = exit;
   }
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  await flushOutput();
   process.exit(status);
 };
 

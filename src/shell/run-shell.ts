@@ -16,15 +16,11 @@ import { Notices } from './notices.js';
 import { promptFor } from './prompt.js';
 import { runLine } from './run-line.js';
 import { shellCommands } from './shell-commands.js';
+import { flushOutput } from '../cli/flush-output.js';
 
 export interface ShellOptions {
   /** Stop at the first failing line, as `sftp -b` does. */
   stopOnError: boolean;
-}
-
-/** Resolves once everything written so far to `stream` has been handed to the system. */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
 /** Ctrl-C at the prompt: an empty line says how to leave; otherwise the line is cleared. */
@@ -100,7 +96,7 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
       running = true;
       const result = await runLine(config, line);
       running = false;
-      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      await flushOutput();
       if (result === 'exit') break;
       if (result === 'failed') {
         failed = true;
