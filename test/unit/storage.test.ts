@@ -163,6 +163,25 @@ describe('LocalStorage on disk', () => {
     assert.deepEqual(await storage.list(), []);
   });
 
+  it('keeps the first of two clashing names committed at the same moment', async () => {
+    const storage = await openAt(await newRoot());
+    const data = Buffer.from('case');
+    const both = await Promise.all(
+      ['Clash.txt', 'clash.txt'].map(async (name) => {
+        const pending = await storage.put(name, { owner: 'Ann', size: data.length });
+        await pending.write(chunked(data));
+        return pending;
+      }),
+    );
+    const [first, second] = both.map((pending) => pending.commit(sha256(data)));
+    assert.equal((await first!).name, 'Clash.txt');
+    await assert.rejects(second!, fexCode('E_NAME_CLASH'));
+    assert.deepEqual(
+      (await storage.list()).map((f) => f.name),
+      ['Clash.txt'],
+    );
+  });
+
   it('removes the file from disk on remove()', async () => {
     const root = await newRoot();
     const storage = await openAt(root);

@@ -2,18 +2,23 @@
  * One upload into the local backend. Its bytes go to an aside file opened for appending, hashed
  * as they arrive. A resumable upload's aside file is named after (owner, name, size), so when a
  * connection breaks, `suspend()` keeps it and the next put of the same file picks it up at its
- * length; the whole-file checksum at commit still covers every byte.
+ * length; the whole-file checksum at commit still covers every byte. An unresumable upload's
+ * aside file has a random name and is discarded on `suspend()` as on `abort()`.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { FexError } from '../../protocol/errors.js';
 import { WriteBehind } from '../../protocol/write-behind.js';
 import { ioError } from './fs-helpers.js';
+import type { MetaRecord } from './meta-record.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';
 
 /** What the pending upload needs from its storage. */
 export interface PutHost {
-  install(record: StoredFile & { mtimeMs: number }, asidePath: string): Promise<void>;
+  /** Runs a commit in the order commits were called for its name and clashing names. */
+  commitInTurn<T>(name: string, task: () => Promise<T>): Promise<T>;
+  /** Makes the verified, flushed aside file visible; only inside commitInTurn(). */
+  install(record: MetaRecord, asidePath: string): Promise<void>;
   /** Called once the aside file is no longer in use (committed, kept or removed). */
   release(asidePath: string): void;
 }
@@ -21,6 +26,7 @@ export interface PutHost {
 export class LocalPendingPut implements PendingPut {
   private written: number;
   private done = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly host: PutHost,
@@ -30,6 +36,8 @@ export class LocalPendingPut implements PendingPut {
     private readonly handle: FileHandle,
     private hash: Hash,
     readonly offset: number,
+    /** false: suspend() discards the aside file, nobody can resume it */
+    private readonly resumable: boolean,
   ) {
     this.written = offset;
   }
@@ -64,7 +72,11 @@ export class LocalPendingPut implements PendingPut {
     return this.written;
   }
 
-  async commit(expectedSha256: string): Promise<StoredFile> {
+  commit(expectedSha256: string): Promise<StoredFile> {
+    return this.host.commitInTurn(this.name, () => this.commitNow(expectedSha256));
+  }
+
+  private async commitNow(expectedSha256: string): Promise<StoredFile> {
     try {
       const { size } = this.options;
       if (this.written !== size)
@@ -73,14 +85,19 @@ export class LocalPendingPut implements PendingPut {
       if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
       let mtimeMs: number;
       try {
-        await this.handle.sync();
-        mtimeMs = (await this.handle.stat()).mtimeMs;
-        await this.handle.close();
+        // Every write has returned, so the mtime is final; fdatasync flushes the bytes and the
+        // size, which is what the journal record vouches for. Both round trips run together.
+        const [info] = await Promise.all([this.handle.stat(), this.handle.datasync()]);
+        mtimeMs = info.mtimeMs;
       } catch (error) {
         throw ioError(error);
       }
+      // The rename does not need the file closed: close while the journal is flushed. A failed
+      // close of flushed bytes loses nothing, so it must not fail a commit that went through.
+      const closed = this.close().catch(() => undefined);
       const stored = { name: this.name, size, owner: this.options.owner, time: Date.now(), sha256 };
       await this.host.install({ ...stored, mtimeMs }, this.asidePath);
+      await closed;
       this.finish();
       return stored;
     } catch (error) {
@@ -90,16 +107,23 @@ export class LocalPendingPut implements PendingPut {
   }
 
   async suspend(): Promise<void> {
+    if (!this.resumable) return this.abort();
     if (this.done) return;
-    await this.handle.close().catch(() => undefined);
+    await this.close().catch(() => undefined);
     this.finish();
   }
 
   async abort(): Promise<void> {
     if (this.done) return;
-    await this.handle.close().catch(() => undefined);
+    await this.close().catch(() => undefined);
     await rm(this.asidePath, { force: true });
     this.finish();
+  }
+
+  /** Closes the file once, however many paths lead here. */
+  private close(): Promise<void> {
+    this.closing ??= this.handle.close();
+    return this.closing;
   }
 
   private finish(): void {

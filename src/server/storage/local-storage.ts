@@ -5,39 +5,33 @@
  *   .fex/partial/  uploads in progress, written aside and renamed into place when verified; one
  *                  interrupted by a lost connection stays here, named by a hash of (owner, name,
  *                  size), until the same upload resumes it or it is older than `partialTtlMs`
- *   .fex/tmp/      uploads that cannot be resumed (a second concurrent upload of the same file)
- *   .fex/meta/     one JSON record per file (owner, size, checksum, stored time), named by a hash
- *                  of the file name so any valid name maps to a short, safe record name
+ *   .fex/tmp/      uploads that cannot be resumed (a second concurrent upload of the same file,
+ *                  or one put with `resumable: false`)
+ *   .fex/journal   the records (owner, size, checksum, stored time), one JSON line per commit or
+ *                  removal, group-committed; compacted at open() and when it grows
  *
- * Order of a commit: fsync the data, write and fsync the record, rename the record, rename the
- * data, fsync both folders. A crash between the two renames leaves a record that does not match
- * the file's size and mtime; open() notices and re-hashes the file (the owner cannot differ,
- * since only the owner may replace a file).
+ * Order of a commit: fdatasync the data, append the record to the journal (durably), rename the
+ * data into place, fsync the root (shared by concurrent commits). A crash between the append and
+ * the rename leaves a record that does not match the file's size and mtime; open() notices and
+ * re-hashes the file (the owner cannot differ, since only the owner may replace a file), or drops
+ * the record if there is no file.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import {
-  open,
-  readdir,
-  lstat,
-  mkdir,
-  rename,
-  rm,
-  readFile,
-  stat,
-  type FileHandle,
-} from 'node:fs/promises';
+import { open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../protocol/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
-import { fsyncDir, hashFile, ioError } from './fs-helpers.js';
+import { DirSync } from './dir-sync.js';
+import { hashFile, ioError } from './fs-helpers.js';
+import { Journal } from './journal.js';
+import { replayJournal } from './journal-replay.js';
+import { readLegacyMeta } from './legacy-meta.js';
 import { LocalPendingPut } from './local-pending-put.js';
+import type { MetaRecord } from './meta-record.js';
+import { reconcile } from './reconcile.js';
 import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
-
-interface MetaRecord extends StoredFile {
-  mtimeMs: number;
-}
 
 export interface LocalStorageOptions {
   /** How long an interrupted upload is kept for resuming, in milliseconds. Default one day. */
@@ -48,14 +42,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-function recordName(name: string): string {
-  return `${sha256Hex(name)}.json`;
-}
-
 export class LocalStorage implements Storage {
   private readonly tmpDir: string;
   private readonly partialDir: string;
-  private readonly metaDir: string;
+  private readonly journalPath: string;
+  /** The folder of the layout before the journal, migrated and deleted by open(). */
+  private readonly legacyMetaDir: string;
   private readonly index = new Map<string, MetaRecord>();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   private readonly keys = new Map<string, string>();
@@ -63,8 +55,16 @@ export class LocalStorage implements Storage {
   private readonly active = new Set<string>();
   private readonly partialTtlMs: number;
   private sweeper: NodeJS.Timeout | undefined;
-  /** Commits of one name run one after the other, so the owner check and rename are atomic. */
+  /**
+   * Commits of one name run one after the other, in the order they were called, so the owner
+   * check and rename are atomic. Keyed by nameKey: of two concurrent commits of clashing names,
+   * the second must see the first.
+   */
   private readonly commitLocks = new Map<string, Promise<unknown>>();
+  /** Commits from their flush to their answer, for close() to wait for. */
+  private readonly commits = new Set<Promise<unknown>>();
+  private journal: Journal | undefined;
+  private rootSync: DirSync | undefined;
 
   constructor(
     readonly root: string,
@@ -72,13 +72,13 @@ export class LocalStorage implements Storage {
   ) {
     this.tmpDir = join(root, RESERVED_DIR, 'tmp');
     this.partialDir = join(root, RESERVED_DIR, 'partial');
-    this.metaDir = join(root, RESERVED_DIR, 'meta');
+    this.journalPath = join(root, RESERVED_DIR, 'journal');
+    this.legacyMetaDir = join(root, RESERVED_DIR, 'meta');
     this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
   }
 
   async open(): Promise<void> {
-    for (const dir of [this.tmpDir, this.partialDir, this.metaDir])
-      await mkdir(dir, { recursive: true });
+    for (const dir of [this.tmpDir, this.partialDir]) await mkdir(dir, { recursive: true });
     // Unresumable uploads from before a crash or kill can never complete: their clients are gone.
     for (const stale of await readdir(this.tmpDir))
       await rm(join(this.tmpDir, stale), { force: true });
@@ -88,40 +88,15 @@ export class LocalStorage implements Storage {
       Math.min(this.partialTtlMs, 3_600_000),
     );
     this.sweeper.unref();
-    const records = new Map<string, MetaRecord>();
-    for (const file of await readdir(this.metaDir)) {
-      try {
-        const record = JSON.parse(await readFile(join(this.metaDir, file), 'utf8')) as MetaRecord;
-        if (typeof record.name === 'string' && recordName(record.name) === file)
-          records.set(record.name, record);
-        else await rm(join(this.metaDir, file), { force: true });
-      } catch {
-        await rm(join(this.metaDir, file), { force: true });
-      }
-    }
-    for (const name of await readdir(this.root)) {
-      if (name === RESERVED_DIR || nameProblem(name)) continue;
-      const path = join(this.root, name);
-      const info = await lstat(path);
-      // Symlinks and other non-regular files are never served: they could point outside the root.
-      if (!info.isFile()) continue;
-      let record = records.get(name);
-      if (!record || record.size !== info.size || record.mtimeMs !== info.mtimeMs) {
-        record = {
-          name,
-          size: info.size,
-          owner: record?.owner ?? null,
-          time: record?.time ?? Math.floor(info.mtimeMs),
-          sha256: (await hashFile(path)).digest('hex'),
-          mtimeMs: info.mtimeMs,
-        };
-        await this.writeRecord(record);
-      }
-      records.delete(name);
-      this.setRecord(record);
-    }
-    for (const orphan of records.keys())
-      await rm(join(this.metaDir, recordName(orphan)), { force: true });
+    // Records of the old layout first, so the journal's lines, written after them, win.
+    const records = await readLegacyMeta(this.legacyMetaDir);
+    await replayJournal(this.journalPath, records);
+    const found = await reconcile(this.root, records);
+    // The reconciled records become the whole journal before the old layout may go.
+    this.journal = await Journal.create(this.journalPath, found.values());
+    await rm(this.legacyMetaDir, { recursive: true, force: true });
+    this.rootSync = await DirSync.open(this.root);
+    for (const record of found.values()) this.setRecord(record);
   }
 
   async list(): Promise<StoredFile[]> {
@@ -138,6 +113,7 @@ export class LocalStorage implements Storage {
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     this.checkReplace(name, options.owner);
+    if (options.resumable === false) return this.putUnresumable(name, options);
     const resumable = join(
       this.partialDir,
       `${sha256Hex(`${options.owner}\0${name}\0${options.size}`)}.part`,
@@ -156,12 +132,26 @@ export class LocalStorage implements Storage {
         offset = 0;
       }
       const hash = await hashFile(path, offset);
-      return new LocalPendingPut(this, name, options, path, handle, hash, offset);
+      const keep = path === resumable;
+      return new LocalPendingPut(this, name, options, path, handle, hash, offset, keep);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       this.active.delete(path);
       throw ioError(error);
     }
+  }
+
+  /** A fresh aside file, with no earlier bytes to look for and none kept when cut off. */
+  private async putUnresumable(name: string, options: PutOptions): Promise<PendingPut> {
+    const path = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    let handle: FileHandle;
+    try {
+      // 'ax': created here or failing (like 'wx'), and appending so restart()'s truncate rewinds.
+      handle = await open(path, 'ax', 0o644);
+    } catch (error) {
+      throw ioError(error);
+    }
+    return new LocalPendingPut(this, name, options, path, handle, createHash('sha256'), 0, false);
   }
 
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
@@ -196,20 +186,47 @@ export class LocalStorage implements Storage {
   }
 
   async remove(name: string, owner: string): Promise<void> {
+    const { journal, rootSync } = this.opened();
     await this.locked(name, async () => {
       const record = this.index.get(name);
       if (!record) throw new FexError('E_NOT_FOUND', { name });
       if (record.owner !== owner)
         throw new FexError('E_NOT_OWNER', { name, owner: record.owner ?? 'the server operator' });
-      await rm(join(this.root, name), { force: true });
-      await rm(join(this.metaDir, recordName(name)), { force: true });
+      // File first, journal last: a crash in between leaves a record without a file, which
+      // open() drops, rather than a file without a record, which would lose its owner.
+      try {
+        await rm(join(this.root, name), { force: true });
+      } catch (error) {
+        throw ioError(error);
+      }
       this.forget(name);
+      try {
+        await rootSync.sync();
+        await journal.append({ remove: name });
+      } catch (error) {
+        throw ioError(error);
+      }
     });
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    await Promise.allSettled(this.commits);
     await Promise.allSettled(this.commitLocks.values());
+    await this.journal?.close();
+    await this.rootSync?.close();
+  }
+
+  /**
+   * @internal used by LocalPendingPut: runs a commit after the commits of the same or a clashing
+   * name called before it, so of two clashing names the first committed wins; close() waits for it.
+   */
+  commitInTurn<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const commit = this.locked(name, task);
+    this.commits.add(commit);
+    const untrack = () => this.commits.delete(commit);
+    commit.then(untrack, untrack);
+    return commit;
   }
 
   /** @internal used by LocalPendingPut */
@@ -226,19 +243,35 @@ export class LocalStorage implements Storage {
     if (other !== undefined) throw new FexError('E_NAME_CLASH', { existing: other });
   }
 
-  /** @internal used by LocalPendingPut */
-  async install(record: MetaRecord, tmpPath: string): Promise<void> {
-    await this.locked(record.name, async () => {
-      this.checkReplace(record.name, record.owner ?? '');
-      try {
-        await this.writeRecord(record);
-        await rename(tmpPath, join(this.root, record.name));
-        await fsyncDir(this.root);
-      } catch (error) {
-        throw ioError(error);
-      }
-      this.setRecord(record);
-    });
+  /** @internal used by LocalPendingPut, inside commitInTurn() */
+  async install(record: MetaRecord, asidePath: string): Promise<void> {
+    const { journal, rootSync } = this.opened();
+    this.checkReplace(record.name, record.owner ?? '');
+    const previous = this.index.get(record.name);
+    try {
+      await journal.append(record);
+    } catch (error) {
+      throw ioError(error);
+    }
+    try {
+      await rename(asidePath, join(this.root, record.name));
+    } catch (error) {
+      // Best effort: the journal should describe the file that stayed; open() copes if not.
+      await journal.append(previous ?? { remove: record.name }).catch(() => undefined);
+      throw ioError(error);
+    }
+    try {
+      await rootSync.sync();
+    } catch (error) {
+      throw ioError(error);
+    }
+    this.setRecord(record);
+  }
+
+  private opened(): { journal: Journal; rootSync: DirSync } {
+    if (!this.journal || !this.rootSync)
+      throw new FexError('E_INTERNAL', { reason: 'the storage is not open' });
+    return { journal: this.journal, rootSync: this.rootSync };
   }
 
   private setRecord(record: MetaRecord): void {
@@ -262,21 +295,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  private async writeRecord(record: MetaRecord): Promise<void> {
-    const final = join(this.metaDir, recordName(record.name));
-    const aside = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(aside, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(aside, final);
-    await fsyncDir(this.metaDir);
-  }
-
-  private locked<T>(name: string, task: () => Promise<T>): Promise<T> {
+  private locked<T>(fileName: string, task: () => Promise<T>): Promise<T> {
+    const name = nameKey(fileName);
     const previous = this.commitLocks.get(name) ?? Promise.resolve();
     const run = previous.then(task, task);
     const settled = run.catch(() => undefined);

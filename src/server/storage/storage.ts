@@ -12,6 +12,13 @@ export interface PutOptions {
   owner: string;
   /** The size the client announced; the body must match it exactly. */
   size: number;
+  /**
+   * Whether an upload cut off before `commit()` may be resumed by a later put of the same file.
+   * Default true. When false, the backend need not look for bytes held from an earlier upload
+   * (`offset` is 0) and `suspend()` discards what arrived, as `abort()` does: for small bodies
+   * sent whole with the request, where resuming would cost more than sending again.
+   */
+  resumable?: boolean;
 }
 
 /** An upload written aside, invisible until `commit()`. */
