@@ -15,3 +15,4 @@ export { LocalStorage } from './server/storage/local-storage.js';
 export { FexError, ERROR_TABLE, EXIT, type ErrorCode } from './protocol/errors.js';
 export { nameProblem, handleProblem } from './protocol/names.js';
 export { Session } from './client/session.js';
+export type { Header, FileEntry } from './protocol/constants.js';

@@ -3,7 +3,8 @@
  * Quota: each handle may keep at most `quota` bytes on the server, and no file may exceed
  * `maxFileSize`. A store that would break either is refused in the onRequest hook, before the
  * server answers `continue`, so not one byte of it is written. Replacing one's own file counts
- * only the difference.
+ * only the difference. Stores still in flight count too: a client may send many stores back to
+ * back (or from several connections), and none of them is on disk when the next one is checked.
  *
  * Options (from the server's config file): quota, maxFileSize: bytes, or text such as "100MiB".
  *
@@ -37,6 +38,12 @@ export default function quota(options = {}) {
   const maxFileSize =
     options.maxFileSize === undefined ? Infinity : bytes('maxFileSize', options.maxFileSize);
 
+  /** Bytes of stores admitted and not yet answered: handle -> (connection:request -> size). */
+  /** @type {Map<string, Map<string, number>>} */
+  const inFlight = new Map();
+  /** @param {import('fex').RequestContext} ctx @param {import('fex').Header} request */
+  const key = (ctx, request) => `${ctx.connection.id}:${String(request.id)}`;
+
   return {
     name: 'quota',
     apiVersion: 1,
@@ -53,11 +60,19 @@ export default function quota(options = {}) {
         let used = 0;
         for (const file of await ctx.server.storage.list())
           if (file.owner === handle && file.name !== request.name) used += file.size;
+        const pending = inFlight.get(handle) ?? new Map();
+        for (const bytes of pending.values()) used += bytes;
         if (used + size > limit)
           throw ctx.server.fail(
             'E_QUOTA_EXCEEDED',
             `Quota exceeded: ${handle} keeps ${used} of ${limit} bytes here, and this file needs ${size}.`,
           );
+        inFlight.set(handle, pending.set(key(ctx, request), size));
+      },
+      onResponse(ctx, request) {
+        const pending = inFlight.get(/** @type {string} */ (ctx.connection.handle));
+        if (!pending?.delete(key(ctx, request)) || pending.size > 0) return;
+        inFlight.delete(/** @type {string} */ (ctx.connection.handle));
       },
     },
   };

@@ -130,14 +130,25 @@ export class ClientConnection extends EventEmitter {
     return this.endedWith !== undefined;
   }
 
-  /** Sends a request and resolves with its `ok` answer, or rejects with its error. */
-  request(fields: Omit<Header, 'id'>, handlers: RequestHandlers = {}): Promise<Header> {
+  /**
+   * Sends a request (with `body`, if given, as the frame's body) and resolves with its `ok`
+   * answer, or rejects with its error. Requests may be sent before earlier ones are answered.
+   */
+  request(
+    fields: Omit<Header, 'id'>,
+    handlers: RequestHandlers = {},
+    body?: Buffer,
+  ): Promise<Header> {
     if (this.endedWith) return Promise.reject(this.lost(handlers.action));
     const id = this.nextId++;
     this.watchdog.activity();
     return new Promise<Header>((resolve, reject) => {
       this.pending.set(id, { ...handlers, resolve, reject });
-      this.writer.send({ ...fields, id } as Header).catch((error: unknown) => {
+      const header = { ...fields, id } as Header;
+      const sent = body
+        ? this.writer.sendWithBody(header, body.length, [body])
+        : this.writer.send(header);
+      sent.catch((error: unknown) => {
         this.pending.delete(id);
         reject(error instanceof FexError ? this.lost(handlers.action) : error);
       });

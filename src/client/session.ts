@@ -3,12 +3,15 @@
  * (one-shot commands and the shell alike). It trusts the server no more than the server trusts
  * it: names from the server are checked, downloads are written aside, verified and renamed.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
   MAX_LISTING_BYTES,
   PROTOCOL_VERSION,
+  STORE_BODY_MAX,
   type FileEntry,
   type Header,
   type ServerInfo,
@@ -97,9 +100,19 @@ export class Session extends EventEmitter {
 
   /** Uploads a local file under its base name. */
   async store(path: string, progress?: Progress): Promise<Transferred> {
+    return this.storePrepared(await this.prepareStore(path), progress);
+  }
+
+  /**
+   * What a store needs from the local file. A small file is read whole now, when the server
+   * takes it in the request itself, so the request can be sent without waiting for anything.
+   */
+  async prepareStore(path: string): Promise<PreparedStore> {
     const name = basename(path).normalize('NFC');
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    const inline = this.info.bodies?.includes('store') ? readSmall(path) : undefined;
+    if (inline) return { path, name, size: inline.data.length, inline };
     let file: FileHandle;
     try {
       file = await open(path, 'r');
@@ -109,21 +122,41 @@ export class Session extends EventEmitter {
     try {
       const info = await file.stat();
       if (!info.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-      const size = info.size;
-      const answer = await this.connection.request(
-        { type: 'store', name, size },
-        {
-          action: 'Upload',
-          onContinue: (offered) =>
-            sendUpload(this.connection.writer, file, size, offered, progress),
-        },
-      );
+      return { path, name, size: info.size, file };
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Sends a prepared store and waits for its answer. Stores of small files may be sent one after
+   * another without waiting (see store-many.ts); a large one needs the connection to itself.
+   */
+  async storePrepared(prepared: PreparedStore, progress?: Progress): Promise<Transferred> {
+    const { name, size, inline, file } = prepared;
+    try {
+      const answer = inline
+        ? await this.connection.request(
+            { type: 'store', name, size, sha256: inline.sha256 },
+            { action: 'Upload' },
+            inline.data,
+          )
+        : await this.connection.request(
+            { type: 'store', name, size },
+            {
+              action: 'Upload',
+              onContinue: (offered) =>
+                sendUpload(this.connection.writer, file as FileHandle, size, offered, progress),
+            },
+          );
+      if (inline) progress?.(size, size);
       const stored = entryOf(answer);
       if (stored.name !== name)
         throw new FexError('UNSAFE_NAME', { reason: 'it is not the name sent' });
       return { ...stored, resumedFrom: count(answer.resumedFrom) };
     } finally {
-      await file.close().catch(() => undefined);
+      await file?.close().catch(() => undefined);
     }
   }
 
@@ -203,6 +236,55 @@ export class Session extends EventEmitter {
 
   close(): void {
     this.connection.destroy();
+  }
+}
+
+/** A local file ready to be stored: read whole when small, else open for streaming. */
+export interface PreparedStore {
+  path: string;
+  /** The name it is stored under: the base name, in NFC. */
+  name: string;
+  size: number;
+  /** The whole file and its SHA-256, to send in the request itself. */
+  inline?: { data: Buffer; sha256: string };
+  /** The open file, when it is sent in steps (continue, data, commit); closed once sent. */
+  file?: FileHandle;
+}
+
+/**
+ * A regular file of at most STORE_BODY_MAX bytes, read whole with its SHA-256; undefined for a
+ * larger one (sent in steps). Synchronous on purpose: a few tiny system calls cost far less than
+ * four thread-pool round trips, and this is what a run of small stores spends its time on. The
+ * open does not block on a FIFO, which fstat then refuses.
+ */
+function readSmall(path: string): { data: Buffer; sha256: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw localError('read', path, error);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new FexError('LOCAL_NOT_FOUND');
+    if (info.size > STORE_BODY_MAX) return undefined;
+    // One byte more than measured, to notice a file that grew since.
+    const buffer = Buffer.allocUnsafe(info.size + 1);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < buffer.length; got += n)
+      n = readSync(fd, buffer, got, buffer.length - got, got);
+    if (got !== info.size)
+      throw new FexError('LOCAL_IO', {
+        op: 'send',
+        path,
+        reason: `it changed size during the transfer (${info.size} bytes expected)`,
+      });
+    const data = buffer.subarray(0, got);
+    return { data, sha256: createHash('sha256').update(data).digest('hex') };
+  } catch (error) {
+    throw error instanceof FexError ? error : localIoError('read', path, error);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Client, StoreResult } from './client.js';
 import { destinationFor } from './download.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
+import { storeMany, type StoreOutcome } from './store-many.js';
 
 /** How long a listing fetched for completion is reused before asking the server again. */
 const NAMES_TTL_MS = 10_000;
@@ -86,6 +87,22 @@ export class ShellClient implements Client {
       const entry = await session.store(path, this.progress(progress));
       this.names = undefined;
       return { ...entry, handle: session.handle as string };
+    });
+  }
+
+  /**
+   * Stores files in order on the session, pipelined (a run of `/store` lines from a pipe); `each`
+   * hears every outcome in order, as the commands would have printed them one by one.
+   */
+  async storeMany(
+    paths: readonly string[],
+    each: (index: number, outcome: StoreOutcome, handle: string) => void,
+  ): Promise<void> {
+    return this.use('Upload', true, async (session) => {
+      this.names = undefined;
+      await storeMany(session, paths, (index, outcome) =>
+        each(index, outcome, session.handle as string),
+      );
     });
   }
 

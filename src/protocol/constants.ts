@@ -7,6 +7,11 @@ export const DEFAULT_PORT = 12345;
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** Largest `dir` listing body a client accepts, in bytes. */
 export const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+/**
+ * Files up to this size are sent in the `store` request itself (when the server lists `store` in
+ * `bodies`): read whole, hashed, and sent in one frame, so stores can be pipelined.
+ */
+export const STORE_BODY_MAX = 64 * 1024;
 /** Size of the big-endian length prefix in front of every header. */
 export const LENGTH_PREFIX_BYTES = 4;
 
@@ -52,4 +57,6 @@ export interface ServerInfo {
     maxHandleLength?: number;
   };
   types: string[];
+  /** Request types that may carry a body of their own (`store`); absent from older servers. */
+  bodies?: string[];
 }

@@ -43,7 +43,7 @@ export interface FrameWriterOptions {
 }
 
 export class FrameWriter {
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly drainTimeoutMs: number;
 
   constructor(
@@ -53,9 +53,13 @@ export class FrameWriter {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 0;
   }
 
-  /** Sends a frame without body. */
-  send(header: Header): Promise<void> {
-    return this.exclusive(() => this.write(encodeHeader(header)));
+  /** Sends a frame without body; resolves with the bytes it took. */
+  send(header: Header): Promise<number> {
+    return this.exclusive(async () => {
+      const frame = encodeHeader(header);
+      await this.write(frame);
+      return frame.length;
+    });
   }
 
   /**
@@ -66,9 +70,10 @@ export class FrameWriter {
     header: Header,
     size: number,
     source: AsyncIterable<Buffer> | Iterable<Buffer>,
-  ): Promise<void> {
+  ): Promise<number> {
     return this.exclusive(async () => {
-      await this.write(encodeHeader({ ...header, body: size }));
+      const frame = encodeHeader({ ...header, body: size });
+      await this.write(frame);
       let sent = 0;
       try {
         for await (const chunk of source) {
@@ -88,6 +93,7 @@ export class FrameWriter {
           reason: `it changed size during the transfer (${size} bytes expected)`,
         });
       }
+      return frame.length + size;
     });
   }
 
@@ -98,9 +104,12 @@ export class FrameWriter {
     if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
   }
 
-  private exclusive(task: () => Promise<void>): Promise<void> {
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

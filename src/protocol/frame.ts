@@ -77,6 +77,10 @@ export class FrameReader {
   private ended = false;
   /** Bytes of the current frame's body not yet handed out. */
   private bodyLeft = 0;
+  /** Bytes taken from the stream so far (read ahead but not yet taken does not count). */
+  consumed = 0;
+  /** `consumed` where the last frame `next()` returned began. */
+  frameStart = 0;
 
   constructor(source: AsyncIterable<Buffer>, options: FrameReaderOptions = {}) {
     this.source = source[Symbol.asyncIterator]();
@@ -103,6 +107,7 @@ export class FrameReader {
     if (this.failed) throw this.failed;
     if (this.bodyLeft > 0) await this.skipBody();
     this.headerStarted = this.buffered > 0 ? Date.now() : undefined;
+    this.frameStart = this.consumed;
     if (!(await this.fill(LENGTH_PREFIX_BYTES))) {
       if (this.buffered === 0) return null;
       throw new FexError('CONNECTION_LOST', { during: ' in the middle of a message' });
@@ -209,10 +214,12 @@ export class FrameReader {
     if (first.length <= n) {
       this.chunks.shift();
       this.buffered -= first.length;
+      this.consumed += first.length;
       return first;
     }
     this.chunks[0] = first.subarray(n);
     this.buffered -= n;
+    this.consumed += n;
     return first.subarray(0, n);
   }
 }

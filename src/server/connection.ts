@@ -12,11 +12,27 @@ import { schemaProblem, type Schema } from '../protocol/schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { ConnectionInfo, Handler, RequestContext, ServerServices } from './plugin-api.js';
 
+/** Bytes of one request's own frames, for onResponse hooks. */
+interface Traffic {
+  /** At least: the request frame, its body included. */
+  in: number;
+  /** Where the request stopped reading, once detached (later bytes are other requests'). */
+  inEnd: number | undefined;
+  out: number;
+}
+
+/** Most requests of one connection finishing in the background at once (backpressure). */
+const MAX_DETACHED = 64;
+
 export class Connection implements ConnectionInfo {
   handle: string | undefined;
   greeted = false;
-  /** True while a request is being served; shutdown waits for it. */
-  busy = false;
+  /** True while a request is reading from the stream. */
+  private serving = false;
+  /** Requests that detached from the stream and have not been answered yet. */
+  private readonly detached = new Set<Promise<void>>();
+  /** Resolves once every request read so far has been answered: answers keep request order. */
+  private answered: Promise<void> = Promise.resolve();
   private closing = false;
   /** Set by shutdown(): the client is told why the connection ends. */
   private shuttingDown = false;
@@ -51,16 +67,21 @@ export class Connection implements ConnectionInfo {
       while (!this.closing) {
         const header = await this.reader.next();
         if (!header) break;
-        this.busy = true;
+        // A request that may not overlap sees the effects of every request before it.
+        if (this.registry.get(header.type)?.overlap !== true) await this.settled();
+        while (this.detached.size >= MAX_DETACHED) await Promise.race(this.detached);
+        this.serving = true;
         try {
-          await this.dispatch(header);
+          await this.start(header);
         } finally {
-          this.busy = false;
+          this.serving = false;
         }
       }
+      await this.settled();
       if (this.shuttingDown) await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
     } catch (error) {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
+      await this.settled();
       if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
         this.services.log.info(`connection ${this.remote}: ${error.message}`);
         await this.answerError(undefined, error).catch(() => undefined);
@@ -74,6 +95,35 @@ export class Connection implements ConnectionInfo {
       this.socket.end();
       this.socket.destroySoon?.();
     }
+  }
+
+  /** True while a request is being served or a detached one is finishing; shutdown waits. */
+  get busy(): boolean {
+    return this.serving || this.detached.size > 0;
+  }
+
+  /**
+   * Runs one request until it is answered or detaches from the stream. A detached request goes
+   * on in the background; a failure it meets later is answered like any other.
+   */
+  private async start(header: Header): Promise<void> {
+    let detach!: () => void;
+    const released = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
+    const run = this.dispatch(header, detach);
+    const done = run.then(() => 'done' as const);
+    // Once detached, a later failure is handled below; never leave it unhandled here.
+    done.catch(() => undefined);
+    if ((await Promise.race([done, released])) === 'done') return;
+    const tracked: Promise<void> = run
+      // Only writing can fail after detaching: the connection is gone, so hang up.
+      .catch(() => void this.socket.destroy())
+      .finally(() => this.detached.delete(tracked));
+    this.detached.add(tracked);
+  }
+
+  /** Resolves once every detached request has been answered. */
+  private async settled(): Promise<void> {
+    while (this.detached.size > 0) await Promise.all(this.detached);
   }
 
   /** Sends an event frame; never throws (the connection may already be gone). */
@@ -100,12 +150,23 @@ export class Connection implements ConnectionInfo {
     this.socket.destroy();
   }
 
-  private async dispatch(header: Header): Promise<void> {
+  private async dispatch(header: Header, detach: () => void): Promise<void> {
     const id = header.id;
     // Without an id no answer can name the request: the client is not speaking the protocol.
     if (id === undefined) throw new FexError('E_BAD_FRAME', { reason: 'a request without "id"' });
-    const context = this.context(id);
-    const started = { at: Date.now(), in: this.socket.bytesRead, out: this.socket.bytesWritten };
+    const earlier = this.answered;
+    let answered!: () => void;
+    this.answered = new Promise((resolve) => (answered = resolve));
+    // Counted from this request's own frames: with pipelining, the socket carries other
+    // requests' bytes meanwhile. A body never read (a refusal) is skipped, so it counts too.
+    const start = this.reader.frameStart;
+    const traffic: Traffic = {
+      in: this.reader.consumed - start + (header.body ?? 0),
+      inEnd: undefined,
+      out: 0,
+    };
+    const context = this.context(id, earlier, detach, traffic);
+    const startedAt = Date.now();
     let failure: FexError | undefined;
     try {
       const handler = this.admit(header);
@@ -114,14 +175,16 @@ export class Connection implements ConnectionInfo {
     } catch (error) {
       failure = this.asAnswer(error, header.type);
       if (isStreamFatal(failure)) throw failure;
-      await this.answerError(id, failure);
+      await earlier;
+      traffic.out += await this.answerError(id, failure);
     } finally {
+      answered();
       const outcome = {
         ok: failure === undefined,
         ...(failure ? { code: failure.code } : {}),
-        bytesIn: this.socket.bytesRead - started.in,
-        bytesOut: this.socket.bytesWritten - started.out,
-        durationMs: Date.now() - started.at,
+        bytesIn: Math.max(traffic.in, (traffic.inEnd ?? this.reader.consumed) - start),
+        bytesOut: traffic.out,
+        durationMs: Date.now() - startedAt,
       };
       for (const hook of this.registry.hooks('onResponse'))
         await Promise.resolve()
@@ -138,9 +201,11 @@ export class Connection implements ConnectionInfo {
     if (!handler) throw new FexError('E_UNKNOWN_TYPE', { type: header.type });
     if (!this.greeted && header.type !== 'hello')
       throw new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' });
-    // Request frames carry no body: bodies travel in `data` frames once the server said continue.
+    // Only a handler that reads a body gets one; the reader skips a refused request's body.
     const problem =
-      header.body !== undefined ? 'a request has no body' : schemaProblem(header, handler.params);
+      header.body !== undefined && handler.body !== true
+        ? 'a request has no body'
+        : schemaProblem(header, handler.params);
     if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
     if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
       throw new FexError('E_NOT_REGISTERED', { action: header.type });
@@ -157,7 +222,7 @@ export class Connection implements ConnectionInfo {
     return new FexError('E_INTERNAL', { reason: `the "${type}" handler failed` });
   }
 
-  private answerError(id: number | undefined, error: FexError): Promise<void> {
+  private answerError(id: number | undefined, error: FexError): Promise<number> {
     const code = isErrorCode(error.code) || error.code.startsWith('E_') ? error.code : 'E_INTERNAL';
     return this.writer.send({
       type: 'error',
@@ -168,15 +233,38 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  private context(id: number): RequestContext {
+  private context(
+    id: number,
+    earlier: Promise<void>,
+    detach: () => void,
+    traffic: Traffic,
+  ): RequestContext {
+    // Every frame that answers this request waits for the answers to the requests before it.
+    const inTurn = (send: () => Promise<number>) =>
+      earlier.then(send).then((bytes) => {
+        traffic.out += bytes;
+      });
+    let detached = false;
     return {
       connection: this,
       server: this.services,
-      reply: (fields = {}) => this.writer.send({ ...fields, type: 'ok', id }),
+      reply: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'ok', id })),
       replyWithBody: (fields, size, body) =>
-        this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body),
-      proceed: (fields = {}) => this.writer.send({ ...fields, type: 'continue', id }),
-      receive: (type, schema) => this.receive(id, type, schema),
+        inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body)),
+      proceed: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'continue', id })),
+      receive: (type, schema) => {
+        if (detached) throw new Error('receive() after detach()');
+        return this.receive(id, type, schema);
+      },
+      body: () => {
+        if (detached) throw new Error('body() after detach()');
+        return this.reader.body();
+      },
+      detach: () => {
+        detached = true;
+        traffic.inEnd = this.reader.consumed;
+        detach();
+      },
     };
   }
 

@@ -45,4 +45,9 @@ export class HandlerRegistry {
   types(): string[] {
     return [...this.handlers.keys()].sort();
   }
+
+  /** The request types whose handler accepts a body of its own. */
+  bodyTypes(): string[] {
+    return this.types().filter((type) => this.handlers.get(type)?.handler.body === true);
+  }
 }

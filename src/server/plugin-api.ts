@@ -41,6 +41,8 @@ export interface ServerServices {
   readonly limits: Readonly<Limits>;
   /** Request types served, for the hello answer. */
   types(): string[];
+  /** Request types that may carry a body of their own, for the hello answer. */
+  bodyTypes(): string[];
   /** Sends an event frame to every registered connection but `except`. */
   broadcast(event: Record<string, unknown> & { event: string }, except?: ConnectionInfo): void;
   /** Sends an event frame to every connection acting as `handle`; resolves with how many. */
@@ -104,6 +106,18 @@ export interface RequestContext {
    * Its body, if any, must be consumed (or is skipped) before the next receive.
    */
   receive(type: string, schema: Schema): Promise<{ header: Header; body: AsyncIterable<Buffer> }>;
+  /**
+   * The request frame's own body (empty when it has none). Only a handler with `body: true`
+   * receives a request with a body; what it leaves unread is skipped.
+   */
+  body(): AsyncIterable<Buffer>;
+  /**
+   * Says the handler will read nothing more from the connection, so the next request may be read
+   * while this one finishes (e.g. flushes a file to disk). Answers still go out in request order.
+   * The next request runs at once only if its handler has `overlap: true`; any other waits until
+   * every detached request has been answered, so it sees their effects.
+   */
+  detach(): void;
 }
 
 export interface Handler {
@@ -111,6 +125,16 @@ export interface Handler {
   params: Schema;
   /** Whether the connection must have a handle first. Defaults to 'registered'. */
   auth?: 'none' | 'registered';
+  /**
+   * Whether the request may carry a body of its own (a `store` of a small file does). Without
+   * this, a request with a body is refused with E_BAD_REQUEST and its body skipped.
+   */
+  body?: boolean;
+  /**
+   * Whether this handler may start while earlier requests of the same connection that called
+   * `detach()` are still finishing. Their answers still go out first.
+   */
+  overlap?: boolean;
   /** Serves one request. Throw a FexError to answer with its code; anything else is E_INTERNAL. */
   run(ctx: RequestContext, request: Header): Promise<void>;
 }

@@ -60,6 +60,7 @@ export class FexServer {
       log: options.log ?? silentLogger,
       limits,
       types: () => this.registry.types(),
+      bodyTypes: () => this.registry.bodyTypes(),
       broadcast: (event, except) => this.broadcast(event, except),
       sendTo: (handle, event) => this.sendTo(handle, event),
       fail: (code, message, details = {}) => new FexError(code, details, message),

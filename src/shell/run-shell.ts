@@ -14,7 +14,9 @@ import { complete } from './completer.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
 import { Notices } from './notices.js';
 import { promptFor } from './prompt.js';
+import { LineQueue } from './line-queue.js';
 import { runLine } from './run-line.js';
+import { MAX_RUN, runStores, storedPath, storeRunsAsBuilt } from './store-run.js';
 import { shellCommands } from './shell-commands.js';
 import { flushOutput } from '../cli/flush-output.js';
 
@@ -89,12 +91,19 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
   let failed = false;
   let ended = false;
   rl.once('close', () => (ended = true));
+  const lines = new LineQueue(rl);
+  // Sending a run of stores together changes nothing a pipe's reader sees (see store-run.ts).
+  const pipelined = !interactive && !options.stopOnError && storeRunsAsBuilt(config);
   try {
     showPrompt();
-    for await (const line of rl) {
+    for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
       notices.promptShown = false;
       running = true;
-      const result = await runLine(config, line);
+      const first = pipelined && client.handle ? storedPath(line) : undefined;
+      const result =
+        first === undefined
+          ? await runLine(config, line)
+          : await runStores(client, [first, ...lines.takeWhile(storedPath, MAX_RUN - 1)]);
       running = false;
       await flushOutput();
       if (result === 'exit') break;

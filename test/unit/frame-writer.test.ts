@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Header } from '../../src/protocol/constants.js';
 import { FexError } from '../../src/protocol/errors.js';
-import { FrameReader } from '../../src/protocol/frame.js';
+import { encodeHeader, FrameReader } from '../../src/protocol/frame.js';
 import { FrameWriter } from '../../src/protocol/frame-writer.js';
 
 interface Received {
@@ -110,7 +110,7 @@ describe('FrameWriter over a TCP socket pair', () => {
     const writer = new FrameWriter(client);
     const big = pattern(4 * 1024 * 1024 + 3, 1);
     const small = pattern(100_000, 2);
-    const sends: Promise<void>[] = [];
+    const sends: Promise<number>[] = [];
     const expected: Header[] = [];
     for (let i = 0; i < 30; i++) {
       if (i === 5) {
@@ -125,12 +125,17 @@ describe('FrameWriter over a TCP socket pair', () => {
       }
     }
     const received = readAll(serverSide);
-    await Promise.all(sends);
+    const sizes = await Promise.all(sends);
     client.end();
     const frames = await received;
     assert.deepEqual(
       frames.map((f) => f.header),
       expected,
+    );
+    // Each send says how many bytes its frame took: prefix, header and body.
+    assert.deepEqual(
+      sizes,
+      expected.map((h) => encodeHeader(h).length + (h.body ?? 0)),
     );
     assert.ok(frames[5]?.body.equals(big), 'big body intact');
     assert.ok(frames[20]?.body.equals(small), 'small body intact');

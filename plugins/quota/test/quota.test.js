@@ -68,4 +68,30 @@ describe('quota plugin', () => {
     const r = await other.run(['store', 'c.bin', '--server', server.address, '--handle', 'Other']);
     assert.equal(r.code, 0, r.stderr);
   });
+
+  it('counts stores still in flight: a piped run of stores cannot overshoot', async () => {
+    const piper = await makeUser();
+    for (const [name, size] of [
+      ['p1.bin', 5000],
+      ['p2.bin', 5000],
+      ['p3.bin', 1000],
+    ])
+      await writeFile(join(piper.home, String(name)), Buffer.alloc(Number(size)));
+    const script = [
+      `/join 127.0.0.1 ${server.port}`,
+      '/register Piped',
+      '/store p1.bin',
+      '/store p2.bin',
+      '/store p3.bin',
+      '/leave',
+    ];
+    const r = await piper.run(['shell'], { input: script.map((line) => `${line}\n`).join('') });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      'Error: Quota exceeded: Piped keeps 10000 of 10240 bytes here, and this file needs 1000.\n',
+    );
+    const stored = (await readdir(server.dir)).filter((n) => n.startsWith('p'));
+    assert.deepEqual(stored.sort(), ['p1.bin', 'p2.bin']);
+  });
 });

@@ -21,6 +21,7 @@ export const hello: Handler = {
         maxHandleLength: ctx.server.limits.maxHandleLength,
       },
       types: ctx.server.types(),
+      bodies: ctx.server.bodyTypes(),
     });
   },
 };

@@ -1,0 +1,254 @@
+/**
+ * Stores that carry their body in the request, sent back to back without waiting: through a bare
+ * protocol client (answers in order, refusals keep the stream in step, nothing half-stored), and
+ * through the real `fex` shell, whose run of `/store` lines from a pipe goes out pipelined and
+ * must print exactly what the lines print one by one.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanup, makeUser, startServer, type RunningServer } from '../helpers/harness.js';
+import { greeted, type RawClient } from '../helpers/raw-client.js';
+import { transcript } from './shell-support.js';
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const lines = (...all: string[]) => all.map((line) => `${line}\n`).join('');
+
+/** Visible files of the storage folder (the reserved `.fex` left out). */
+async function visible(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name !== '.fex').sort();
+}
+
+describe('stores with their body in the request', () => {
+  let server: RunningServer;
+  let handles = 0;
+  const fresh = async (): Promise<RawClient> => greeted(server.port, `Raw${++handles}`);
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(cleanup);
+
+  it('are offered in the hello answer', async () => {
+    const client = await greeted(server.port);
+    client.send({ type: 'hello', id: 5, version: 1 });
+    assert.deepEqual((await client.next())?.bodies, ['store']);
+    client.close();
+  });
+
+  it('are answered in request order when sent back to back, and all land', async () => {
+    const client = await fresh();
+    const files = Array.from({ length: 40 }, (_, i) => ({
+      name: `piped-${String(i).padStart(2, '0')}.bin`,
+      data: randomBytes(i * 37),
+    }));
+    files.forEach(({ name, data }, i) =>
+      client.send({ type: 'store', id: 10 + i, name, size: data.length, sha256: sha(data) }, data),
+    );
+    client.send({ type: 'dir', id: 99 });
+    for (const [i, { name, data }] of files.entries()) {
+      const answer = await client.next();
+      assert.deepEqual([answer?.type, answer?.id, answer?.name], ['ok', 10 + i, name]);
+      assert.deepEqual(
+        [answer?.size, answer?.sha256, answer?.resumedFrom],
+        [data.length, sha(data), 0],
+      );
+    }
+    const listing = await client.next();
+    assert.deepEqual([listing?.type, listing?.id], ['ok', 99]);
+    assert.ok((listing?.count as number) >= files.length);
+    for (const { name, data } of files)
+      assert.deepEqual(await readFile(join(server.dir, name)), data);
+    client.close();
+  });
+
+  it('refuses a mismatch and keeps the stream in step, storing nothing for it', async () => {
+    const client = await fresh();
+    const data = Buffer.from('twelve bytes');
+    const cases: Array<[Record<string, unknown>, Buffer | undefined, string]> = [
+      // A body without its checksum, and a checksum without a body.
+      [{ name: 'nosum.txt', size: data.length }, data, 'E_BAD_REQUEST'],
+      [{ name: 'nobody.txt', size: data.length, sha256: sha(data) }, undefined, 'E_BAD_REQUEST'],
+      [{ name: 'short.txt', size: data.length + 1, sha256: sha(data) }, data, 'E_BAD_REQUEST'],
+      [
+        { name: 'wrongsum.txt', size: data.length, sha256: sha(Buffer.from('x')) },
+        data,
+        'E_CHECKSUM',
+      ],
+      [{ name: '../up.txt', size: data.length, sha256: sha(data) }, data, 'E_BAD_NAME'],
+      [{ name: 'ok.txt', size: data.length, sha256: sha(data) }, data, 'ok'],
+    ];
+    cases.forEach(([fields, body], i) =>
+      client.send({ type: 'store', id: 20 + i, ...fields } as never, body),
+    );
+    for (const [i, [, , expected]] of cases.entries()) {
+      const answer = await client.next();
+      assert.equal(answer?.id, 20 + i);
+      assert.equal(answer?.type === 'ok' ? 'ok' : answer?.code, expected, JSON.stringify(answer));
+    }
+    assert.ok(
+      !(await visible(server.dir)).some((name) => /nosum|nobody|short|wrongsum/.test(name)),
+    );
+    assert.deepEqual(await readFile(join(server.dir, 'ok.txt')), data);
+    // Other request types still carry no body.
+    client.send({ type: 'dir', id: 40 }, Buffer.from('x'));
+    assert.equal((await client.next())?.code, 'E_BAD_REQUEST');
+    client.send({ type: 'leave', id: 41 });
+    assert.equal((await client.next())?.type, 'ok');
+  });
+
+  it('refuses a name owned by another handle before writing anything', async () => {
+    const owner = await fresh();
+    const mine = Buffer.from('mine');
+    owner.send({ type: 'store', id: 3, name: 'owned.txt', size: 4, sha256: sha(mine) }, mine);
+    assert.equal((await owner.next())?.type, 'ok');
+    const other = await fresh();
+    const theirs = Buffer.from('theirs');
+    other.send({ type: 'store', id: 3, name: 'owned.txt', size: 6, sha256: sha(theirs) }, theirs);
+    other.send({ type: 'store', id: 4, name: 'after.txt', size: 6, sha256: sha(theirs) }, theirs);
+    assert.equal((await other.next())?.code, 'E_NOT_OWNER');
+    assert.equal((await other.next())?.type, 'ok');
+    assert.deepEqual(await readFile(join(server.dir, 'owned.txt')), mine);
+    owner.close();
+    other.close();
+  });
+
+  it('keeps only one of two names that differ only in case, sent back to back', async () => {
+    const client = await fresh();
+    const data = Buffer.from('case');
+    client.send({ type: 'store', id: 3, name: 'Clash.txt', size: 4, sha256: sha(data) }, data);
+    client.send({ type: 'store', id: 4, name: 'clash.txt', size: 4, sha256: sha(data) }, data);
+    assert.equal((await client.next())?.type, 'ok');
+    assert.equal((await client.next())?.code, 'E_NAME_CLASH');
+    assert.deepEqual(
+      (await visible(server.dir)).filter((name) => name.toLowerCase() === 'clash.txt'),
+      ['Clash.txt'],
+    );
+    client.close();
+  });
+});
+
+describe('a run of /store lines through a pipe', () => {
+  let server: RunningServer;
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(cleanup);
+
+  it('prints exactly what the lines print one by one, in order', async () => {
+    const owner = await makeUser();
+    await writeFile(join(owner.home, 'taken.txt'), 'first');
+    assert.equal((await owner.run(['register', 'Owner1', '--server', server.address])).code, 0);
+    assert.equal((await owner.run(['store', 'taken.txt', '--server', server.address])).code, 0);
+    const user = await makeUser();
+    const big = randomBytes(200 * 1024);
+    await writeFile(join(user.home, 'a.txt'), 'a, first');
+    await mkdir(join(user.home, 'sub'));
+    await writeFile(join(user.home, 'sub', 'a.txt'), 'a, second');
+    await writeFile(join(user.home, 'b.txt'), 'b');
+    await writeFile(join(user.home, 'big.bin'), big);
+    await writeFile(join(user.home, 'taken.txt'), 'second');
+    const r = await transcript(
+      user,
+      ['shell'],
+      lines(
+        `/join 127.0.0.1 ${server.port}`,
+        '/register Piper',
+        '/store a.txt',
+        '/store missing.txt',
+        '/store big.bin',
+        '/store taken.txt',
+        '/store b.txt',
+        '/store sub/a.txt',
+        '/store "../outside/../b.txt"',
+        '/dir',
+        '/leave',
+      ),
+    );
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.output,
+      lines(
+        'Connection to the File Exchange Server is successful!',
+        'Welcome Piper!',
+        'Piper<TIME>: Uploaded a.txt',
+        'Error: File not found.',
+        'Piper<TIME>: Uploaded big.bin',
+        'Error: taken.txt belongs to Owner1; only its owner may replace it.',
+        'Piper<TIME>: Uploaded b.txt',
+        'Piper<TIME>: Uploaded a.txt',
+        'Error: File not found.',
+        'Server Directory',
+        'a.txt',
+        'b.txt',
+        'big.bin',
+        'taken.txt',
+        'Connection closed. Thank you!',
+      ),
+    );
+    assert.equal(await readFile(join(server.dir, 'a.txt'), 'utf8'), 'a, second');
+    assert.deepEqual(await readFile(join(server.dir, 'big.bin')), big);
+    assert.equal(await readFile(join(server.dir, 'taken.txt'), 'utf8'), 'first');
+  });
+
+  it('stores hundreds of small files, each line in order', async () => {
+    const user = await makeUser();
+    const names = Array.from({ length: 300 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
+    const r = await transcript(
+      user,
+      ['shell'],
+      lines(
+        `/join 127.0.0.1 ${server.port}`,
+        '/register Many',
+        ...names.map((name) => `/store ${name}`),
+        '/leave',
+      ),
+    );
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.output,
+      lines(
+        'Connection to the File Exchange Server is successful!',
+        'Welcome Many!',
+        ...names.map((name) => `Many<TIME>: Uploaded ${name}`),
+        'Connection closed. Thank you!',
+      ),
+    );
+    for (const name of names) assert.equal(await readFile(join(server.dir, name), 'utf8'), name);
+  });
+
+  it('reports a server killed in the middle of a run on every line left, and ends', async () => {
+    const victim = await startServer();
+    const user = await makeUser();
+    const names = Array.from({ length: 400 }, (_, i) => `cut-${String(i).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
+    const run = transcript(
+      user,
+      ['shell'],
+      lines(
+        `/join 127.0.0.1 ${victim.port}`,
+        '/register Cut',
+        ...names.map((name) => `/store ${name}`),
+        '/dir',
+      ),
+    );
+    await victim.waitForLine(/stored cut-020 /);
+    await victim.stop('SIGKILL');
+    const r = await run;
+    assert.equal(r.code, 1);
+    const out = r.output.split('\n').slice(2, -1);
+    const stored = out.filter((line) => line.startsWith('Cut<TIME>: Uploaded ')).length;
+    assert.ok(stored >= 20 && stored < names.length, `${stored} stored`);
+    // In order: the stores answered, then one error for every line left, then the /dir line.
+    assert.deepEqual(
+      out.slice(0, stored),
+      names.slice(0, stored).map((name) => `Cut<TIME>: Uploaded ${name}`),
+    );
+    assert.equal(out.length, names.length + 1);
+    for (const line of out.slice(stored)) assert.match(line, /^Error: /);
+  });
+});
