@@ -44,6 +44,7 @@ export interface FrameWriterOptions {
 
 export class FrameWriter {
   private queue: Promise<unknown> = Promise.resolve();
+  private corked = false;
   private readonly drainTimeoutMs: number;
 
   constructor(
@@ -101,6 +102,16 @@ export class FrameWriter {
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded)
       throw new FexError('CONNECTION_LOST', { during: '' });
+    // Frames written in the same tick (pipelined answers, a header and its small body) leave
+    // in one system call instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stream.uncork();
+      });
+    }
     if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
   }
 

@@ -36,6 +36,7 @@ export class Connection implements ConnectionInfo {
   private closing = false;
   /** Set by shutdown(): the client is told why the connection ends. */
   private shuttingDown = false;
+  private toldShutdown = false;
   private readonly reader: FrameReader;
   private readonly writer: FrameWriter;
 
@@ -78,7 +79,7 @@ export class Connection implements ConnectionInfo {
         }
       }
       await this.settled();
-      if (this.shuttingDown) await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
+      if (this.shuttingDown) await this.sayShuttingDown();
     } catch (error) {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
       await this.settled();
@@ -95,11 +96,6 @@ export class Connection implements ConnectionInfo {
       this.socket.end();
       this.socket.destroySoon?.();
     }
-  }
-
-  /** True while a request is being served or a detached one is finishing; shutdown waits. */
-  get busy(): boolean {
-    return this.serving || this.detached.size > 0;
   }
 
   /**
@@ -136,10 +132,20 @@ export class Connection implements ConnectionInfo {
   async shutdown(): Promise<void> {
     this.closing = true;
     this.shuttingDown = true;
-    if (!this.busy) {
-      await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
-      this.socket.end();
-    }
+    // A request being read ends the loop by itself; otherwise the loop waits for the next frame,
+    // so stores still flushing are answered here before the client is told.
+    if (this.serving) return;
+    await this.settled();
+    if (this.serving) return;
+    await this.sayShuttingDown();
+    this.socket.end();
+  }
+
+  /** The `closing` event of a shutdown, sent once whichever path gets here first. */
+  private async sayShuttingDown(): Promise<void> {
+    if (this.toldShutdown) return;
+    this.toldShutdown = true;
+    await this.sendEvent({ event: 'closing', code: 'E_SHUTTING_DOWN' });
   }
 
   end(): void {

@@ -10,6 +10,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, makeUser, startServer, type RunningServer } from '../helpers/harness.js';
+import type { Header } from '../../src/protocol/constants.js';
 import { greeted, type RawClient } from '../helpers/raw-client.js';
 import { transcript } from './shell-support.js';
 
@@ -127,6 +128,40 @@ describe('stores with their body in the request', () => {
       ['Clash.txt'],
     );
     client.close();
+  });
+});
+
+describe('stores in flight when the server is told to stop', () => {
+  after(cleanup);
+
+  it('are answered, then the client hears the shutdown, and the server exits 0', async () => {
+    const server = await startServer();
+    const client = await greeted(server.port, 'Stopper');
+    const data = Buffer.alloc(512, 7);
+    for (let i = 0; i < 50; i++)
+      client.send(
+        { type: 'store', id: 10 + i, name: `stop-${i}`, size: data.length, sha256: sha(data) },
+        data,
+      );
+    const frames: Header[] = [];
+    const first = await client.reader.next();
+    assert.equal(first?.type, 'ok');
+    frames.push(first as Header);
+    const exited = server.stop('SIGTERM');
+    for (let frame = await client.reader.next(); frame; frame = await client.reader.next())
+      frames.push(frame);
+    assert.equal(await exited, 0);
+    const closing = frames.at(-1);
+    assert.deepEqual([closing?.event, closing?.code], ['closing', 'E_SHUTTING_DOWN']);
+    const answers = frames.slice(0, -1);
+    // Whatever was read before the signal is answered, in order, and is on disk whole.
+    assert.deepEqual(
+      answers.map((a) => [a.type, a.id]),
+      answers.map((_, i) => ['ok', 10 + i]),
+    );
+    for (const answer of answers)
+      assert.deepEqual(await readFile(join(server.dir, answer.name as string)), data);
+    assert.deepEqual(await readdir(join(server.dir, '.fex', 'tmp')), []);
   });
 });
 
