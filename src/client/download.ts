@@ -12,13 +12,7 @@ import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../protocol/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
-import { WriteBehind } from '../protocol/write-behind.js';
-
-/**
- * A download starts flushing its aside file to disk every this many bytes, in the background, so
- * the final fsync finds little left to write (measured in docs/performance.md).
- */
-const SYNC_EVERY = 32 * 1024 * 1024;
+import { SYNC_EVERY_BYTES, WriteBehind } from '../protocol/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
 function partPaths(destination: string): { data: string; note: string } {
@@ -101,7 +95,7 @@ export async function receiveFile(
   }
   const { file, hash } = opened;
   let outcome: 'kept' | 'resumable' | 'discarded' = 'discarded';
-  const disk = new WriteBehind(file, { syncEvery: SYNC_EVERY });
+  const disk = new WriteBehind(file, { syncEvery: SYNC_EVERY_BYTES });
   try {
     let received = offset;
     for await (const chunk of body) {

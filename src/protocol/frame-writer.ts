@@ -98,6 +98,16 @@ export class FrameWriter {
     });
   }
 
+  /**
+   * Hands everything written so far to the socket now instead of at the end of the tick. Call it
+   * before destroying the socket: `destroy()` drops what is still corked (`end()` does not).
+   */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
+  }
+
   private async write(chunk: Buffer): Promise<void> {
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded)
@@ -107,10 +117,7 @@ export class FrameWriter {
     if (!this.corked) {
       this.corked = true;
       stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        stream.uncork();
-      });
+      process.nextTick(() => this.uncork());
     }
     if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
   }

@@ -9,6 +9,12 @@ import type { FileHandle } from 'node:fs/promises';
 
 const BATCH_BYTES = 1024 * 1024;
 
+/**
+ * How often a large transfer's receiving end starts flushing to disk in the background (see
+ * `syncEvery`), so its final fsync finds little left to write (measured in docs/performance.md).
+ */
+export const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+
 export interface WriteBehindOptions {
   /**
    * Starts an fdatasync in the background once this many bytes were written since the last one

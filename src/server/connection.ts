@@ -126,6 +126,8 @@ export class Connection implements ConnectionInfo {
   async sendEvent(event: Record<string, unknown>): Promise<void> {
     if (this.socket.destroyed) return;
     await this.writer.send({ type: 'event', ...event } as Header).catch(() => undefined);
+    // An event often comes right before the connection is dropped: never leave it corked.
+    this.writer.uncork();
   }
 
   /** Stops after the request in flight, telling the client why. */
