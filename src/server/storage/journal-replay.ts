@@ -1,14 +1,23 @@
 /**
  * Reads the metadata journal back at start-up: the last line for a name wins, a removal line
  * forgets it. A line that does not parse is skipped: a crash in the middle of an append can only
- * tear the last line, and that line's commit was never acknowledged.
+ * tear the last line, and that line's commit was never acknowledged. A small store's line may carry
+ * its bytes (see wal.ts): those of each name's last line are gathered too, for open() to restore.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { toMetaRecord, type MetaRecord } from './meta-record.js';
+import { isLoggedData } from './wal.js';
 
-/** Applies every line of the journal at `path` (if there is one) to `records`. */
-export async function replayJournal(path: string, records: Map<string, MetaRecord>): Promise<void> {
+/**
+ * Applies every line of the journal at `path` (if there is one) to `records`, and keeps in
+ * `logged` (name -> base64) the bytes carried by the live line of each name that has them.
+ */
+export async function replayJournal(
+  path: string,
+  records: Map<string, MetaRecord>,
+  logged: Map<string, string> = new Map(),
+): Promise<void> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -21,13 +30,22 @@ export async function replayJournal(path: string, records: Map<string, MetaRecor
       input: handle.createReadStream({ encoding: 'utf8', autoClose: false }),
       crlfDelay: Infinity,
     });
-    for await (const line of lines) applyLine(line, records);
+    for await (const line of lines) applyLine(line, records, logged);
   } finally {
     await handle.close();
   }
+  // Checked once, for the live lines only: superseded lines may hold many more bytes.
+  for (const [name, data] of logged) {
+    const record = records.get(name);
+    if (!record || !isLoggedData(data, record)) logged.delete(name);
+  }
 }
 
-function applyLine(line: string, records: Map<string, MetaRecord>): void {
+function applyLine(
+  line: string,
+  records: Map<string, MetaRecord>,
+  logged: Map<string, string>,
+): void {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -37,8 +55,15 @@ function applyLine(line: string, records: Map<string, MetaRecord>): void {
   const record = toMetaRecord(value);
   if (record) {
     records.set(record.name, record);
+    // A later line without bytes (a checkpoint, or a bigger store) supersedes older bytes.
+    const data = (value as { data?: unknown }).data;
+    if (typeof data === 'string') logged.set(record.name, data);
+    else logged.delete(record.name);
     return;
   }
   const removed = (value as { remove?: unknown } | null)?.remove;
-  if (typeof removed === 'string') records.delete(removed);
+  if (typeof removed === 'string') {
+    records.delete(removed);
+    logged.delete(removed);
+  }
 }

@@ -5,7 +5,9 @@
  * commits share the cost of the flush. When the file has grown well past the live records it is
  * compacted: the live lines are written to a fresh file that is renamed over it. Flushes and
  * compaction run one at a time, and compaction writes what every flushed line left, so no append
- * is lost.
+ * is lost. A small store's line also carries its bytes until a checkpoint appends the record again
+ * without them (see wal.ts); the live line of a name is its last, so compaction keeps the bytes of
+ * records not yet checkpointed and only those.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -65,13 +67,16 @@ export class Journal {
     return new Journal(path, handle, size, live);
   }
 
-  /** Resolves once the entry is on disk, flushed. */
-  append(entry: JournalEntry): Promise<void> {
+  /**
+   * Resolves once the entry is on disk, flushed. `data` (base64): the file's bytes, for a record
+   * whose file is not flushed yet.
+   */
+  append(entry: JournalEntry, data?: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the metadata journal is closed'));
     const line: Line =
       'remove' in entry
         ? { name: entry.remove, text: `${JSON.stringify({ remove: entry.remove })}\n`, live: false }
-        : { name: entry.name, text: lineOf(entry), live: true };
+        : { name: entry.name, text: lineOf(entry, data), live: true };
     return this.group.submit(line);
   }
 
@@ -139,9 +144,9 @@ export class Journal {
   }
 }
 
-function lineOf(record: MetaRecord): string {
+function lineOf(record: MetaRecord, data?: string): string {
   const { name, size, owner, time, sha256, mtimeMs } = record;
-  return `${JSON.stringify({ name, size, owner, time, sha256, mtimeMs })}\n`;
+  return `${JSON.stringify({ name, size, owner, time, sha256, mtimeMs, data })}\n`;
 }
 
 /** Writes `lines` to `<path>.new` and flushes it; the caller renames it into place. */

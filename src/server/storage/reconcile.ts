@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { nameProblem, RESERVED_DIR } from '../../protocol/names.js';
 import { hashFile } from './fs-helpers.js';
 import type { MetaRecord } from './meta-record.js';
+import { UNFLUSHED_MTIME } from './wal.js';
 
 /**
  * One record per regular file with a valid name in `root`. A record whose size or mtime does not
  * match its file (changed behind fex, or a crash between journal append and rename) is re-hashed,
  * keeping its owner and stored time: only the owner may replace a file. A file without a record
- * was put there by the operator. Records without a file are dropped.
+ * was put there by the operator. Records without a file are dropped. A record marked
+ * UNFLUSHED_MTIME (a small store whose bytes open() could not restore from the journal) has no mtime
+ * to compare, so its file is always re-hashed: it is checked by content.
  */
 export async function reconcile(
   root: string,
@@ -29,7 +32,12 @@ export async function reconcile(
     // Symlinks and other non-regular files are never served: they could point outside the root.
     if (!info?.isFile()) continue;
     let record = records.get(name);
-    if (!record || record.size !== info.size || record.mtimeMs !== info.mtimeMs) {
+    if (
+      !record ||
+      record.size !== info.size ||
+      record.mtimeMs === UNFLUSHED_MTIME ||
+      record.mtimeMs !== info.mtimeMs
+    ) {
       record = {
         name,
         size: info.size,
