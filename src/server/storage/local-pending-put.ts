@@ -4,10 +4,7 @@
  * connection breaks, `suspend()` keeps it and the next put of the same file picks it up at its
  * length; the whole-file checksum at commit still covers every byte. An unresumable upload's
  * aside file has a random name and is discarded on `suspend()` as on `abort()`.
- *
- * A small unresumable upload (at most WAL_MAX_BYTES) also keeps its bytes in memory: its commit
- * journals them with the record instead of flushing the file (see wal.ts), which saves the
- * fdatasync and fstat round trips that dominate the cost of a small store.
+ * (A small unresumable upload is a SmallPendingPut instead, journaled with its bytes.)
  */
 import { createHash, type Hash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
@@ -16,7 +13,6 @@ import { SYNC_EVERY_BYTES, WriteBehind } from '../../protocol/write-behind.js';
 import { ioError } from './fs-helpers.js';
 import type { MetaRecord } from './meta-record.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';
-import { UNFLUSHED_MTIME, WAL_MAX_BYTES } from './wal.js';
 
 /** What the pending upload needs from its storage. */
 export interface PutHost {
@@ -37,11 +33,6 @@ export class LocalPendingPut implements PendingPut {
   private written: number;
   private done = false;
   private closing: Promise<void> | undefined;
-  /**
-   * A copy of the body, for a small unresumable upload only: its commit may journal it. Its own
-   * buffer, not the chunks, which may be slices of much larger socket reads.
-   */
-  private readonly copy: Buffer | undefined;
 
   constructor(
     private readonly host: PutHost,
@@ -55,8 +46,6 @@ export class LocalPendingPut implements PendingPut {
     private readonly resumable: boolean,
   ) {
     this.written = offset;
-    if (options.resumable === false && options.size <= WAL_MAX_BYTES)
-      this.copy = Buffer.allocUnsafe(options.size);
   }
 
   get prefixSha256(): string | undefined {
@@ -77,10 +66,8 @@ export class LocalPendingPut implements PendingPut {
     try {
       for await (const chunk of body) {
         this.hash.update(chunk);
-        const at = this.written;
         this.written += chunk.length;
         if (this.written > this.options.size) break;
-        this.copy?.set(chunk, at);
         // Waiting for the disk when a batch is full is the backpressure: the socket is not read.
         await disk.write(chunk);
       }
@@ -103,7 +90,6 @@ export class LocalPendingPut implements PendingPut {
         throw new FexError('E_SIZE', { name: this.name, got: this.written, expected: size });
       const sha256 = this.hash.digest('hex');
       if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
-      if (this.copy && this.host.mayLog()) return await this.commitLogged(sha256, this.copy);
       let mtimeMs: number;
       try {
         // Every write has returned, so the mtime is final; fdatasync flushes the bytes and the
@@ -125,22 +111,6 @@ export class LocalPendingPut implements PendingPut {
       await this.abort();
       throw error;
     }
-  }
-
-  /**
-   * The verified small upload goes into the journal with its bytes: no fdatasync, no fstat (its
-   * mtime is unknown until a checkpoint flushes the file). Only the close, which the rename does
-   * not need, runs while the journal is flushed.
-   */
-  private async commitLogged(sha256: string, bytes: Buffer): Promise<StoredFile> {
-    const closed = this.close().catch(() => undefined);
-    const { size, owner } = this.options;
-    const stored = { name: this.name, size, owner, time: Date.now(), sha256 };
-    const data = bytes.toString('base64');
-    await this.host.install({ ...stored, mtimeMs: UNFLUSHED_MTIME }, this.asidePath, data);
-    await closed;
-    this.finish();
-    return stored;
   }
 
   async suspend(): Promise<void> {

@@ -23,7 +23,7 @@
  * again without the bytes (checkpoint.ts, wal-restore.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, renameSync } from 'node:fs';
 import { open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -39,7 +39,9 @@ import { LocalPendingPut } from './local-pending-put.js';
 import type { MetaRecord } from './meta-record.js';
 import { reconcile } from './reconcile.js';
 import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
+import { SmallPendingPut } from './small-pending-put.js';
 import { restoreLogged } from './wal-restore.js';
+import { WAL_MAX_BYTES } from './wal.js';
 
 export interface LocalStorageOptions {
   /** How long an interrupted upload is kept for resuming, in milliseconds. Default one day. */
@@ -158,6 +160,7 @@ export class LocalStorage implements Storage, CheckpointHost {
   /** A fresh aside file, with no earlier bytes to look for and none kept when cut off. */
   private async putUnresumable(name: string, options: PutOptions): Promise<PendingPut> {
     const path = join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    if (options.size <= WAL_MAX_BYTES) return new SmallPendingPut(this, name, options, path);
     let handle: FileHandle;
     try {
       // 'ax': created here or failing (like 'wx'), and appending so restart()'s truncate rewinds.
@@ -305,7 +308,10 @@ export class LocalStorage implements Storage, CheckpointHost {
       throw ioError(error);
     }
     try {
-      await rename(asidePath, join(this.root, record.name));
+      // A logged store's rename need not be durable, and a direct call costs a fraction of a
+      // thread-pool round trip (small-pending-put.ts).
+      if (data === undefined) await rename(asidePath, join(this.root, record.name));
+      else renameSync(asidePath, join(this.root, record.name));
     } catch (error) {
       // Best effort: the journal should describe the file that stayed (with its bytes, if they are
       // not checkpointed yet, or replay would resurrect this failed commit's); open() copes if not.
