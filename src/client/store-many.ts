@@ -15,12 +15,6 @@ const READ_AHEAD = 8;
 
 export type StoreOutcome = { ok: true; file: Transferred } | { ok: false; error: unknown };
 
-const settle = (work: Promise<Transferred>): Promise<StoreOutcome> =>
-  work.then(
-    (file) => ({ ok: true as const, file }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-
 /** Stores `paths` in order; `each` hears every outcome in that order, as soon as it is known. */
 export async function storeMany(
   session: Session,
@@ -29,12 +23,36 @@ export async function storeMany(
 ): Promise<void> {
   // Read ahead; a failure is kept as the value, to be reported in its turn.
   const prepared: Array<Promise<PreparedStore | FexError>> = [];
-  const outcomes: Array<Promise<StoreOutcome>> = [];
+  const known: Array<StoreOutcome | undefined> = [];
   let delivered = 0;
-  const deliverUpTo = async (end: number) => {
-    for (; delivered < end; delivered++)
-      each(delivered, (await outcomes[delivered]) ?? { ok: false, error: new Error('not sent') });
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  // Hands on every outcome known, in order, the moment the one before it has been handed on.
+  const deliver = () => {
+    try {
+      for (let next = known[delivered]; next !== undefined; next = known[delivered]) {
+        known[delivered] = undefined;
+        each(delivered++, next);
+      }
+    } catch (error) {
+      failure ??= { error };
+    }
+    wake?.();
   };
+  const until = async (done: () => boolean) => {
+    while (!done() && !failure) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure) throw failure.error;
+  };
+  const settle = (index: number, work: Promise<Transferred>) =>
+    void work
+      .then(
+        (file) => ({ ok: true as const, file }),
+        (error: unknown) => ({ ok: false as const, error }),
+      )
+      .then((outcome) => {
+        known[index] = outcome;
+        deliver();
+      });
   const prepare = (index: number) => {
     const path = paths[index];
     if (path !== undefined)
@@ -47,19 +65,19 @@ export async function storeMany(
   try {
     for (let index = 0; index < paths.length; index++) {
       for (let ahead = index; ahead <= index + READ_AHEAD; ahead++) prepare(ahead);
-      if (index - delivered >= WINDOW) await deliverUpTo(index - WINDOW + 1);
+      await until(() => index - delivered < WINDOW);
       const store = await prepared[index];
       if (store === undefined || store instanceof FexError) {
-        outcomes[index] = Promise.resolve({ ok: false, error: store });
+        settle(index, Promise.reject(store));
       } else if (store.inline) {
-        outcomes[index] = settle(session.storePrepared(store));
+        settle(index, session.storePrepared(store));
       } else {
-        await deliverUpTo(index);
-        outcomes[index] = settle(session.storePrepared(store));
-        await deliverUpTo(index + 1);
+        await until(() => delivered === index);
+        settle(index, session.storePrepared(store));
+        await until(() => delivered === index + 1);
       }
     }
-    await deliverUpTo(paths.length);
+    await until(() => delivered === paths.length);
   } finally {
     // Files read ahead but never sent (a failure above) are closed.
     for (const ready of prepared.slice(delivered))
