@@ -9,7 +9,6 @@ import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
-import { destinationFor } from './download.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 
@@ -77,7 +76,7 @@ export class OneShotClient implements Client {
 
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server('Download');
-    const path = await destinationFor(name, output);
+    const path = await (await import('./download.js')).destinationFor(name, output);
     return this.withSession(server, 'Download', async (session) => ({
       ...(await session.get(name, path, progress)),
       path,

@@ -20,8 +20,12 @@ import { FexError, localIoError } from '../protocol/errors.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
-import { heldPart, receiveFile } from './download.js';
-import { sendUpload, type Progress } from './upload.js';
+import type { Progress } from './upload.js';
+
+// Loaded when a transfer needs them: `fex dir` and a run of small stores never do, and every
+// module costs start-up time (docs/performance.md).
+const downloads = () => import('./download.js');
+const uploads = () => import('./upload.js');
 
 export type { Progress };
 
@@ -135,6 +139,7 @@ export class Session extends EventEmitter {
    */
   async storePrepared(prepared: PreparedStore, progress?: Progress): Promise<Transferred> {
     const { name, size, inline, file } = prepared;
+    const { sendUpload } = inline ? { sendUpload: undefined } : await uploads();
     try {
       const answer = inline
         ? await this.connection.request(
@@ -147,7 +152,13 @@ export class Session extends EventEmitter {
             {
               action: 'Upload',
               onContinue: (offered) =>
-                sendUpload(this.connection.writer, file as FileHandle, size, offered, progress),
+                (sendUpload as NonNullable<typeof sendUpload>)(
+                  this.connection.writer,
+                  file as FileHandle,
+                  size,
+                  offered,
+                  progress,
+                ),
             },
           );
       if (inline) progress?.(size, size);
@@ -194,6 +205,7 @@ export class Session extends EventEmitter {
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     let entry: Transferred | undefined;
+    const { heldPart, receiveFile } = await downloads();
     const held = await heldPart(destination, name);
     await this.connection.request(
       { type: 'get', name, ...held },

@@ -10,7 +10,6 @@ import { joinAddress } from './address.js';
 import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, StoreResult } from './client.js';
-import { destinationFor } from './download.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { storeMany, type StoreOutcome } from './store-many.js';
@@ -120,7 +119,7 @@ export class ShellClient implements Client {
 
   async get(name: string, output: string | undefined, progress?: Progress) {
     return this.use('Download', true, async (session) => {
-      const path = await destinationFor(name, output);
+      const path = await (await import('./download.js')).destinationFor(name, output);
       return { ...(await session.get(name, path, this.progress(progress))), path };
     });
   }

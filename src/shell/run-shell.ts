@@ -10,8 +10,6 @@ import type { Config } from '@oclif/core';
 import { installClient } from '../client/client.js';
 import { messages } from '../client/messages.js';
 import { ShellClient } from '../client/shell-client.js';
-import { complete } from './completer.js';
-import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
 import { Notices } from './notices.js';
 import { promptFor } from './prompt.js';
 import { LineQueue } from './line-queue.js';
@@ -39,6 +37,9 @@ function clearLine(rl: Interface, notices: Notices): void {
 export async function runShell(config: Config, options: ShellOptions): Promise<boolean> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const historyFile = join(config.dataDir, 'shell-history');
+  // History and completion only serve a terminal: a pipe does not load them.
+  const { complete } = interactive ? await import('./completer.js') : { complete: undefined };
+  const historyStore = interactive ? await import('./history.js') : undefined;
   // Read when Tab is pressed, by which time the client below exists.
   const sources = {
     commands: shellCommands(config),
@@ -50,11 +51,11 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
     // Through pipes readline writes nothing at all: no prompt, no echo.
     output: interactive ? process.stdout : undefined,
     terminal: interactive,
-    history: interactive ? await loadHistory(historyFile) : [],
-    historySize: interactive ? HISTORY_SIZE : 0,
+    history: historyStore ? await historyStore.loadHistory(historyFile) : [],
+    historySize: historyStore ? historyStore.HISTORY_SIZE : 0,
     removeHistoryDuplicates: true,
     prompt: '',
-    completer: interactive
+    completer: complete
       ? (line: string, done: (error: null, result: [string[], string]) => void) =>
           void complete(line, sources).then((result) => done(null, result))
       : undefined,
@@ -77,8 +78,10 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
   let saving = Promise.resolve();
   let running = false;
   if (interactive) {
-    rl.on('history', (history: string[]) => {
-      saving = saving.then(() => saveHistory(historyFile, history)).catch(() => undefined);
+    rl.on('history', (entries: string[]) => {
+      saving = saving
+        .then(() => historyStore?.saveHistory(historyFile, entries))
+        .catch(() => undefined);
     });
     rl.on('SIGINT', () => {
       // Ctrl-C cuts a transfer in flight, clears the line at the prompt, and never ends the shell.
