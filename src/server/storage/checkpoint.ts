@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { MetaRecord } from './meta-record.js';
 
 /** Not yet checkpointed past this many bytes or records: checkpoint in the background. */
-export const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+export const CHECKPOINT_BYTES = 2 * 1024 * 1024;
 export const CHECKPOINT_RECORDS = 2000;
 /**
  * Four times that: small stores take the ordinary path (flushing their own file) until a

@@ -6,7 +6,7 @@
  *
  * Synchronous on purpose. On the 2-core VMs fex is measured on, a thread-pool round trip costs
  * about 40 µs of CPU more than the same system call made directly (docs/performance.md), and
- * creating, writing and closing a file of at most 64 KiB are a few calls that do not wait on the
+ * creating, writing and closing a file of at most 16 KiB are a few calls that do not wait on the
  * disk (no flush). A small store used to make five such round trips.
  */
 import { createHash, type Hash } from 'node:crypto';

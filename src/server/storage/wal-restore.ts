@@ -45,7 +45,7 @@ export async function restoreLogged(
   if (names.length > 0) await fsyncDir(root);
 }
 
-/** Whether `path` is a regular file with the record's size and checksum (at most 64 KiB to hash). */
+/** Whether `path` is a regular file with the record's size and checksum (at most WAL_MAX_BYTES to hash). */
 async function holds(path: string, record: MetaRecord): Promise<boolean> {
   const info = await lstat(path).catch(() => undefined);
   if (!info?.isFile() || info.size !== record.size) return false;

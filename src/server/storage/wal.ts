@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { MetaRecord } from './meta-record.js';
 
 /** The largest store whose bytes go into the journal: bounds a line and the memory held per put. */
-export const WAL_MAX_BYTES = 64 * 1024;
+export const WAL_MAX_BYTES = 16 * 1024;
 
 /**
  * The `mtimeMs` of a record whose file was not flushed when it was written: its mtime is not
