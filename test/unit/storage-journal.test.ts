@@ -5,47 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  appendFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LocalStorage } from '../../src/server/storage/local-storage.js';
+import { describe, it } from 'node:test';
 import type { StoredFile } from '../../src/server/storage/storage.js';
 import { chunked, contents, sha256, store } from './storage-suite.js';
+import { localRoots } from './local-roots.js';
 
-let base: string;
-let count = 0;
-const opened: LocalStorage[] = [];
-
-before(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fex-journal-'));
-});
-after(async () => {
-  for (const storage of opened) await storage.close();
-  await rm(base, { recursive: true, force: true });
-});
-
-async function newRoot(): Promise<string> {
-  const root = join(base, `root-${count++}`);
-  await mkdir(root);
-  return root;
-}
-
-async function openAt(root: string): Promise<LocalStorage> {
-  const storage = new LocalStorage(root);
-  await storage.open();
-  opened.push(storage);
-  return storage;
-}
+const { newRoot, openAt } = localRoots('fex-journal-');
 
 const journalOf = (root: string) => join(root, '.fex', 'journal');
 

@@ -7,40 +7,16 @@
  * still open: the first never checkpoints or compacts, exactly as if it had been killed.
  */
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LocalStorage } from '../../src/server/storage/local-storage.js';
 import type { StoredFile } from '../../src/server/storage/storage.js';
 import { WAL_MAX_BYTES } from '../../src/server/storage/wal.js';
 import { chunked, contents, pattern, sha256 } from './storage-suite.js';
+import { localRoots } from './local-roots.js';
 
-let base: string;
-let count = 0;
-const opened: LocalStorage[] = [];
-
-before(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fex-wal-'));
-});
-after(async () => {
-  // Crashed instances too: closing one now only touches its own, long replaced journal file.
-  for (const storage of opened) await storage.close();
-  await rm(base, { recursive: true, force: true });
-});
-
-async function newRoot(): Promise<string> {
-  const root = join(base, `root-${count++}`);
-  await mkdir(root);
-  return root;
-}
-
-async function openAt(root: string): Promise<LocalStorage> {
-  const storage = new LocalStorage(root);
-  await storage.open();
-  opened.push(storage);
-  return storage;
-}
+const { newRoot, openAt } = localRoots('fex-wal-');
 
 /** A store as the `store` handler makes it: body with the request, not resumable. */
 async function storeSmall(

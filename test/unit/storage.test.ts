@@ -3,20 +3,9 @@
  * under their own names, bookkeeping in .fex, and what an operator or an attacker leaves on disk.
  */
 import assert from 'node:assert/strict';
-import {
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LocalStorage } from '../../src/server/storage/local-storage.js';
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
 import {
   chunked,
   contents,
@@ -26,28 +15,9 @@ import {
   store,
   storageSuite,
 } from './storage-suite.js';
+import { localRoots } from './local-roots.js';
 
-let base: string;
-let count = 0;
-
-before(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fex-storage-'));
-});
-after(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function newRoot(): Promise<string> {
-  const root = join(base, `root-${count++}`);
-  await mkdir(root);
-  return root;
-}
-
-async function openAt(root: string): Promise<LocalStorage> {
-  const storage = new LocalStorage(root);
-  await storage.open();
-  return storage;
-}
+const { newRoot, openAt } = localRoots('fex-storage-');
 
 storageSuite('LocalStorage', async () => {
   const root = await newRoot();
@@ -94,7 +64,7 @@ describe('LocalStorage on disk', () => {
       storage.put('../outside.txt', { owner: 'U', size: 1 }),
       fexCode('E_BAD_NAME'),
     );
-    assert.ok(!(await readdir(base)).includes('outside.txt'));
+    assert.ok(!(await readdir(dirname(root))).includes('outside.txt'));
     assert.deepEqual(await readdir(join(root, '.fex', 'tmp')), []);
   });
 
@@ -126,7 +96,7 @@ describe('LocalStorage on disk', () => {
 
   it('does not list symlinks, folders, unsafe names or its own .fex folder', async () => {
     const root = await newRoot();
-    const outside = join(base, `secret-${count++}.txt`);
+    const outside = join(await newRoot(), 'secret.txt');
     await writeFile(outside, 'secret');
     await symlink(outside, join(root, 'link.txt'));
     await mkdir(join(root, 'folder'));
@@ -145,7 +115,7 @@ describe('LocalStorage on disk', () => {
     const root = await newRoot();
     const storage = await openAt(root);
     await store(storage, 'victim.txt', 'Alice', 'secret!');
-    const outside = join(base, `planted-${count++}.txt`);
+    const outside = join(await newRoot(), 'planted.txt');
     await writeFile(outside, 'not-ours');
     await rm(join(root, 'victim.txt'));
     await symlink(outside, join(root, 'victim.tmp'));
