@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { FexError } from './errors.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
+import { TickCork } from './tick-cork.js';
 
 /**
  * Resolves when the stream drains; rejects if it closes or fails first, or (with a time limit)
@@ -44,7 +45,7 @@ export interface FrameWriterOptions {
 
 export class FrameWriter {
   private queue: Promise<unknown> = Promise.resolve();
-  private corked = false;
+  private readonly cork: TickCork;
   private readonly drainTimeoutMs: number;
 
   constructor(
@@ -52,6 +53,7 @@ export class FrameWriter {
     options: FrameWriterOptions = {},
   ) {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 0;
+    this.cork = new TickCork(stream);
   }
 
   /** Sends a frame without body; resolves with the bytes it took. */
@@ -103,22 +105,14 @@ export class FrameWriter {
    * before destroying the socket: `destroy()` drops what is still corked (`end()` does not).
    */
   uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.stream.uncork();
+    this.cork.release();
   }
 
   private async write(chunk: Buffer): Promise<void> {
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded)
       throw new FexError('CONNECTION_LOST', { during: '' });
-    // Frames written in the same tick (pipelined answers, a header and its small body) leave
-    // in one system call instead of one each.
-    if (!this.corked) {
-      this.corked = true;
-      stream.cork();
-      process.nextTick(() => this.uncork());
-    }
+    this.cork.hold();
     if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
   }
 

@@ -1,5 +1,6 @@
 /** One line per event, prefixed with the local time, written to the server's stdout. */
 import type { Writable } from 'node:stream';
+import { TickCork } from '../protocol/tick-cork.js';
 import { formatTimestamp } from '../protocol/time.js';
 
 export interface Logger {
@@ -12,16 +13,9 @@ export interface Logger {
  * lines a second, and one system call (and one wake-up of whoever reads the log) each adds up.
  */
 function tickBatched(stream: Writable): (text: string) => void {
-  let corked = false;
+  const cork = new TickCork(stream);
   return (text) => {
-    if (!corked && typeof stream.cork === 'function') {
-      corked = true;
-      stream.cork();
-      process.nextTick(() => {
-        corked = false;
-        stream.uncork();
-      });
-    }
+    cork.hold();
     stream.write(text);
   };
 }
