@@ -14,6 +14,9 @@ import { createInterface } from 'node:readline';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = join(ROOT, 'bin', 'run.js');
 
+/** A test server plugin of test/fixtures/plugins, by file name. */
+export const pluginFixture = (name: string) => join(ROOT, 'test', 'fixtures', 'plugins', name);
+
 const cleanups: Array<() => Promise<void>> = [];
 
 /** Runs every registered cleanup; call from `after()` of each test file. */

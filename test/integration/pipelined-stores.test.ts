@@ -9,12 +9,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, makeUser, ROOT, startServer, type RunningServer } from '../helpers/harness.js';
+import {
+  cleanup,
+  makeUser,
+  pluginFixture,
+  startServer,
+  type RunningServer,
+} from '../helpers/harness.js';
 import type { Header } from '../../src/protocol/constants.js';
 import { greeted, type RawClient } from '../helpers/raw-client.js';
 import { transcript } from './shell-support.js';
 
-const fixture = (name: string) => join(ROOT, 'test', 'fixtures', 'plugins', name);
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const lines = (...all: string[]) => all.map((line) => `${line}\n`).join('');
 
@@ -259,7 +264,7 @@ describe('a run of /store lines through a pipe', () => {
 
   it('reports a server killed in the middle of a run on every line left, and ends', async () => {
     // The plugin holds the store of `stall-here` for ever: the run cannot finish before the kill.
-    const victim = await startServer({ args: ['--plugin', fixture('stall-plugin.js')] });
+    const victim = await startServer({ args: ['--plugin', pluginFixture('stall-plugin.js')] });
     const user = await makeUser();
     const names = Array.from({ length: 100 }, (_, i) => `cut-${String(i).padStart(3, '0')}`);
     names.splice(40, 0, 'stall-here');

@@ -9,20 +9,18 @@ import { after, before, describe, it } from 'node:test';
 import {
   cleanup,
   makeUser,
-  ROOT,
+  pluginFixture,
   startServer,
   tempDir,
   type RunningServer,
 } from '../helpers/harness.js';
 import { greeted } from '../helpers/raw-client.js';
 
-const fixture = (name: string) => join(ROOT, 'test', 'fixtures', 'plugins', name);
-
 describe('server plugins', () => {
   let server: RunningServer;
 
   before(async () => {
-    server = await startServer({ args: ['--plugin', fixture('echo-plugin.js')] });
+    server = await startServer({ args: ['--plugin', pluginFixture('echo-plugin.js')] });
   });
   after(cleanup);
 
@@ -96,7 +94,15 @@ describe('server plugins', () => {
     it(`stops start-up for ${file}, naming the plugin`, async () => {
       const user = await makeUser();
       const dir = join(await tempDir(), 'files');
-      const r = await user.run(['serve', '--port', '0', '--dir', dir, '--plugin', fixture(file)]);
+      const r = await user.run([
+        'serve',
+        '--port',
+        '0',
+        '--dir',
+        dir,
+        '--plugin',
+        pluginFixture(file),
+      ]);
       assert.match(r.stderr, expected);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
