@@ -16,7 +16,7 @@ import {
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
-import { FexError, localIoError } from '../protocol/errors.js';
+import { changedSizeError, FexError, localIoError } from '../protocol/errors.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from './address.js';
 import { ClientConnection } from './connection.js';
@@ -139,7 +139,6 @@ export class Session extends EventEmitter {
    */
   async storePrepared(prepared: PreparedStore, progress?: Progress): Promise<Transferred> {
     const { name, size, inline, file } = prepared;
-    const { sendUpload } = inline ? { sendUpload: undefined } : await uploads();
     try {
       const answer = inline
         ? await this.connection.request(
@@ -147,20 +146,7 @@ export class Session extends EventEmitter {
             { action: 'Upload' },
             inline.data,
           )
-        : await this.connection.request(
-            { type: 'store', name, size },
-            {
-              action: 'Upload',
-              onContinue: (offered) =>
-                (sendUpload as NonNullable<typeof sendUpload>)(
-                  this.connection.writer,
-                  file as FileHandle,
-                  size,
-                  offered,
-                  progress,
-                ),
-            },
-          );
+        : await this.storeInSteps(name, size, file as FileHandle, progress);
       if (inline) progress?.(size, size);
       const stored = entryOf(answer);
       if (stored.name !== name)
@@ -169,6 +155,23 @@ export class Session extends EventEmitter {
     } finally {
       await file?.close().catch(() => undefined);
     }
+  }
+
+  /** `store`, then on `continue` the body in a `data` frame and its `commit`. */
+  private async storeInSteps(
+    name: string,
+    size: number,
+    file: FileHandle,
+    progress: Progress | undefined,
+  ): Promise<Header> {
+    const { sendUpload } = await uploads();
+    return this.connection.request(
+      { type: 'store', name, size },
+      {
+        action: 'Upload',
+        onContinue: (offered) => sendUpload(this.connection.writer, file, size, offered, progress),
+      },
+    );
   }
 
   async dir(): Promise<FileEntry[]> {
@@ -285,12 +288,7 @@ function readSmall(path: string): { data: Buffer; sha256: string } | undefined {
     let got = 0;
     for (let n = -1; n !== 0 && got < buffer.length; got += n)
       n = readSync(fd, buffer, got, buffer.length - got, got);
-    if (got !== info.size)
-      throw new FexError('LOCAL_IO', {
-        op: 'send',
-        path,
-        reason: `it changed size during the transfer (${info.size} bytes expected)`,
-      });
+    if (got !== info.size) throw changedSizeError(path, info.size);
     const data = buffer.subarray(0, got);
     return { data, sha256: createHash('sha256').update(data).digest('hex') };
   } catch (error) {

@@ -210,6 +210,15 @@ const SYSTEM_REASONS: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long for this file system',
 };
 
+/** A file being sent changed size since it was measured: what was sent would not be it. */
+export function changedSizeError(path: string, expected: number): FexError {
+  return new FexError('LOCAL_IO', {
+    op: 'send',
+    path,
+    reason: `it changed size during the transfer (${expected} bytes expected)`,
+  });
+}
+
 /** A failure of the local disk as one LOCAL_IO line: `Cannot write x: permission denied`. */
 export function localIoError(op: string, path: string, error: unknown): FexError {
   if (error instanceof FexError) return error;

@@ -3,7 +3,7 @@
  * byte is written, so an event raised meanwhile waits its turn instead of landing inside the body.
  */
 import type { Writable } from 'node:stream';
-import { FexError } from './errors.js';
+import { changedSizeError, FexError } from './errors.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
 import { TickCork } from './tick-cork.js';
@@ -90,11 +90,7 @@ export class FrameWriter {
       }
       if (sent !== size) {
         this.stream.destroy();
-        throw new FexError('LOCAL_IO', {
-          op: 'send',
-          path: String(header.name ?? 'the file'),
-          reason: `it changed size during the transfer (${size} bytes expected)`,
-        });
+        throw changedSizeError(String(header.name ?? 'the file'), size);
       }
       return frame.length + size;
     });
