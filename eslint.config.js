@@ -17,4 +17,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // oclif's values come through src/cli/oclif.ts, which loads them without the start-up cost
+    // of an ES import of CommonJS; types may still be imported directly.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@oclif/core', '@oclif/core/*'],
+              allowTypeImports: true,
+              message: 'Import oclif values from src/cli/oclif.ts (start-up time).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

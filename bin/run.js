@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { flush, handle, run, settings } from '@oclif/core';
+import { createRequire } from 'node:module';
+
+// require, not import: see src/cli/oclif.ts (oclif's whole index and Node's scan of CommonJS
+// exports would cost every command about 30 ms).
+const require = createRequire(import.meta.url);
+const { run } = require('@oclif/core/run');
+const { flush } = require('@oclif/core/flush');
+const { handle } = require('@oclif/core/handle');
+const { settings } = require('@oclif/core/settings');
 
 // fex and its plugins ship JavaScript: never look for TypeScript sources to transpile.
 settings.enableAutoTranspile = false;

@@ -3,7 +3,7 @@
  * FexError, printed as its one `Error: ...` line on stderr (or as JSON on stdout with --json),
  * and the process exits with the status the error table gives its code.
  */
-import { Command, Errors } from '@oclif/core';
+import { Command, Errors } from './oclif.js';
 import { FexError } from '../protocol/errors.js';
 import { clientFor, type Client } from '../client/client.js';
 

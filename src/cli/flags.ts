@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags } from './oclif.js';
 
 /** The flags of every command that talks to a server. */
 export const connectionFlags = {

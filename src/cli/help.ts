@@ -2,7 +2,8 @@
  * fex's help: the list of commands shows each command's syntax (SPEC: `fex help` lists every
  * command's syntax), not only its name. Everything else is oclif's help.
  */
-import { Help, type Command } from '@oclif/core';
+import type { Command } from '@oclif/core';
+import { Help } from './oclif.js';
 import { commandSyntax } from './syntax.js';
 
 export default class FexHelp extends Help {

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
 import { connectionFlags } from '../cli/flags.js';
 import { messages } from '../client/messages.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
 import { DEFAULT_LIMITS } from '../server/limits.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
 
 export default class Shell extends FexCommand {

@@ -5,7 +5,8 @@
  * printed as fex prints every failure, one `Error: ...` line, and ends the command with the
  * status of its kind. docs/plugins.md shows a command using it.
  */
-import { Errors, type Config } from '@oclif/core';
+import type { Config } from '@oclif/core';
+import { Errors } from '../cli/oclif.js';
 import { toFexError } from '../cli/base-command.js';
 import { clientFor } from '../client/client.js';
 import { printable } from '../client/messages.js';

@@ -2,7 +2,8 @@
  * `fex /store x` runs `fex store x`, and `fex /?` shows help, as the shell would; anything else
  * unknown gets the one line of SPEC.md and exit status 2.
  */
-import { Errors, type Hook } from '@oclif/core';
+import type { Hook } from '@oclif/core';
+import { Errors } from '../cli/oclif.js';
 import { FexError } from '../protocol/errors.js';
 
 const hook: Hook<'command_not_found'> = async function (options) {
