@@ -1,6 +1,7 @@
 /**
- * The command table of the empty CLI: one trivial command, the same explicit strategy as fex's
- * src/commands/index.ts.
+ * The command table of the empty CLI: one trivial command in one module, imported the way oclif's
+ * own templates do it (an ES import of @oclif/core). With one command, oclif's explicit strategy
+ * does the same work as fex's manifest plus one command module.
  */
 import { Command } from '@oclif/core';
 

@@ -6,10 +6,12 @@
  */
 import type { Command, Config } from '@oclif/core';
 import { commandSyntax } from '../cli/syntax.js';
-import { COMMANDS } from '../commands/index.js';
 
-/** oclif lists commands by name; the table lists them in the order a session uses them. */
-const TABLE_ORDER = Object.keys(COMMANDS);
+/**
+ * oclif lists commands by name; `/?` lists fex's in the order a session uses them, then any
+ * other (a plugin's) by name.
+ */
+const TABLE_ORDER = ['join', 'leave', 'register', 'store', 'dir', 'get'];
 
 /**
  * Commands of the table that are not actions on a session: `shell` would start a second shell on
