@@ -3,7 +3,6 @@
  * (one-shot commands and the shell alike). It trusts the server no more than the server trusts
  * it: names from the server are checked, downloads are written aside, verified and renamed.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -26,6 +25,8 @@ import type { Progress } from './upload.js';
 // module costs start-up time (docs/performance.md).
 const downloads = () => import('./download.js');
 const uploads = () => import('./upload.js');
+// node:crypto too (about 4 ms): only a store hashes anything on this side.
+const hashing = () => import('node:crypto');
 
 export type { Progress };
 
@@ -115,8 +116,11 @@ export class Session extends EventEmitter {
     const name = basename(path).normalize('NFC');
     const problem = nameProblem(name);
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    const inline = this.info.bodies?.includes('store') ? readSmall(path) : undefined;
-    if (inline) return { path, name, size: inline.data.length, inline };
+    const data = this.info.bodies?.includes('store') ? readSmall(path) : undefined;
+    if (data) {
+      const sha256 = (await hashing()).createHash('sha256').update(data).digest('hex');
+      return { path, name, size: data.length, inline: { data, sha256 } };
+    }
     let file: FileHandle;
     try {
       file = await open(path, 'r');
@@ -267,12 +271,12 @@ export interface PreparedStore {
 }
 
 /**
- * A regular file of at most STORE_BODY_MAX bytes, read whole with its SHA-256; undefined for a
- * larger one (sent in steps). Synchronous on purpose: a few tiny system calls cost far less than
+ * A regular file of at most STORE_BODY_MAX bytes, read whole; undefined for a larger one (sent
+ * in steps). Synchronous on purpose: a few tiny system calls cost far less than
  * four thread-pool round trips, and this is what a run of small stores spends its time on. The
  * open does not block on a FIFO, which fstat then refuses.
  */
-function readSmall(path: string): { data: Buffer; sha256: string } | undefined {
+function readSmall(path: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -289,8 +293,7 @@ function readSmall(path: string): { data: Buffer; sha256: string } | undefined {
     for (let n = -1; n !== 0 && got < buffer.length; got += n)
       n = readSync(fd, buffer, got, buffer.length - got, got);
     if (got !== info.size) throw changedSizeError(path, info.size);
-    const data = buffer.subarray(0, got);
-    return { data, sha256: createHash('sha256').update(data).digest('hex') };
+    return buffer.subarray(0, got);
   } catch (error) {
     throw error instanceof FexError ? error : localIoError('read', path, error);
   } finally {

@@ -5,7 +5,6 @@
  * written (aside, then renamed), so two commands running at once do not drop each other's
  * credentials, and a crash never leaves the file half written.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localIoError } from '../protocol/errors.js';
@@ -29,6 +28,9 @@ interface StateFile {
 }
 
 type Change = (data: StateFile) => void;
+
+/** Saves by this process so far: with the pid, a name for the copy written aside. */
+let saves = 0;
 
 async function read(path: string): Promise<StateFile> {
   let text: string;
@@ -105,7 +107,8 @@ export class ClientState {
     const fresh = await read(this.path);
     for (const change of this.changes) change(fresh);
     await mkdir(join(this.path, '..'), { recursive: true });
-    const aside = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+    // Unique to this process and this save; no random bytes, so no node:crypto at start-up.
+    const aside = `${this.path}.${process.pid}.${++saves}.tmp`;
     await writeFile(aside, JSON.stringify(fresh, null, 2), { mode: 0o600 });
     await rename(aside, this.path);
     this.data = fresh;

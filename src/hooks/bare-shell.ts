@@ -5,7 +5,6 @@
  * status, after its output has been flushed. `fex --help` still shows the help.
  */
 import type { Hook } from '@oclif/core';
-import { flushOutput } from '../cli/flush-output.js';
 
 const SHELL_FLAGS = new Set(['--stop-on-error']);
 
@@ -21,6 +20,8 @@ const hook: Hook<'init'> = async function ({ id, argv, config }) {
     if (typeof exit !== 'number') throw error;
     status = exit;
   }
+  // Imported here: this hook runs before every command, and most are not the shell.
+  const { flushOutput } = await import('../cli/flush-output.js');
   await flushOutput();
   process.exit(status);
 };
