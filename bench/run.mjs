@@ -52,6 +52,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { drawChart } from './lib/chart.mjs';
+import { timeInterleaved } from './lib/interleaved.mjs';
 import { fexEnv, hasShell, register, runFex, setServerGrace, startServer } from './lib/fex.mjs';
 import * as peers from './lib/peers.mjs';
 import {
@@ -878,50 +879,14 @@ async function startupSection(opts, work, available) {
       ['empty oclif CLI', [node, join(BENCH, 'empty-cli/bin/run.mjs'), 'hello']],
       ['node -e 0', [node, '-e', '0']],
     ];
-    const env = fexEnv(home);
-    const results = {};
-    let tool;
     await settle();
-    const spaces = commands.some(([, argv]) => argv.some((a) => /\s/.test(a)));
-    if (available.hyperfine.available && !spaces) {
-      tool = available.hyperfine.version;
-      const exported = join(dir, 'hyperfine.json');
-      const args = [
-        '-N',
-        '--warmup',
-        '3',
-        '--runs',
-        String(opts.startupRuns),
-        '--export-json',
-        exported,
-      ];
-      for (const [label, argv] of commands) args.push('-n', label, argv.join(' '));
-      check(await runTimed(available.hyperfine.path, args, { env }), 'hyperfine');
-      for (const r of JSON.parse(readFileSync(exported, 'utf8')).results)
-        results[r.command] = {
-          runs: r.times.length,
-          medianMs: round(r.median * 1000, 1),
-          meanMs: round(r.mean * 1000, 1),
-          stddevMs: round(r.stddev * 1000, 1),
-          minMs: round(r.min * 1000, 1),
-          maxMs: round(r.max * 1000, 1),
-        };
-    } else {
-      tool = 'Node child_process (hyperfine not available)';
-      const times = Object.fromEntries(commands.map(([label]) => [label, []]));
-      for (let i = 0; i < opts.startupRuns + 3; i++)
-        for (const [label, [cmd, ...args]] of commands) {
-          const r = check(await runTimed(cmd, args, { env }), label);
-          if (i >= 3) times[label].push(r.ms);
-        }
-      for (const [label, t] of Object.entries(times))
-        results[label] = {
-          runs: t.length,
-          medianMs: round(median(t), 1),
-          minMs: round(Math.min(...t), 1),
-          maxMs: round(Math.max(...t), 1),
-        };
-    }
+    const { tool, results } = await timeInterleaved(commands, {
+      rounds: opts.startupRuns,
+      warmups: 3,
+      env: fexEnv(home),
+      dir,
+      hyperfine: available.hyperfine,
+    });
     const m = (label) => results[label]?.medianMs;
     return {
       tool,
@@ -1274,7 +1239,7 @@ function markdown(results) {
   if (startup && !startup.error) {
     lines.push(
       '',
-      `**Start-up** (${startup.tool}, ${startup.runs} runs after 3 warm-ups)`,
+      `**Start-up** (${startup.tool}: ${startup.runs} rounds after 3 warm-up rounds)`,
       '',
       '| command | median ms | min–max ms |',
       '| --- | --- | --- |',
