@@ -12,18 +12,34 @@ import { LocalStorage } from '../../src/server/storage/local-storage.js';
 import { chunked, pattern, sha256 } from './storage-suite.js';
 
 let root: string;
+/** Every storage a test opened, closed at the end so that no file handle is left to the GC. */
+const storages: LocalStorage[] = [];
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'fex-resume-'));
 });
 after(async () => {
+  for (const storage of storages) await storage.close();
   await rm(root, { recursive: true, force: true });
 });
 
 async function opened(dir: string, partialTtlMs?: number): Promise<LocalStorage> {
   const storage = new LocalStorage(join(root, dir), { partialTtlMs });
   await storage.open();
+  storages.push(storage);
   return storage;
+}
+
+/** The offset a new upload of `name` would start from; the upload is then abandoned. */
+async function offsetOffered(
+  storage: LocalStorage,
+  name: string,
+  owner: string,
+  size: number,
+): Promise<number> {
+  const put = await storage.put(name, { owner, size });
+  await put.abort();
+  return put.offset;
 }
 
 describe('LocalStorage resume', () => {
@@ -51,8 +67,8 @@ describe('LocalStorage resume', () => {
     const first = await storage.put('X.bin', { owner: 'Ann', size: data.length });
     await first.write(chunked(half));
     await first.suspend();
-    assert.equal((await storage.put('X.bin', { owner: 'Bob', size: data.length })).offset, 0);
-    assert.equal((await storage.put('X.bin', { owner: 'Ann', size: data.length + 1 })).offset, 0);
+    assert.equal(await offsetOffered(storage, 'X.bin', 'Bob', data.length), 0);
+    assert.equal(await offsetOffered(storage, 'X.bin', 'Ann', data.length + 1), 0);
     const resumed = await storage.put('X.bin', { owner: 'Ann', size: data.length });
     assert.equal(resumed.offset, half.length);
     const concurrent = await storage.put('X.bin', { owner: 'Ann', size: data.length });
@@ -82,7 +98,7 @@ describe('LocalStorage resume', () => {
     await second.write(chunked(data.subarray(120_000)));
     await assert.rejects(second.commit(sha256(data)), { code: 'E_CHECKSUM' });
     assert.deepEqual(await readdir(join(root, 'badsum', '.fex', 'partial')), []);
-    assert.equal((await storage.put('B.bin', { owner: 'Ann', size: data.length })).offset, 0);
+    assert.equal(await offsetOffered(storage, 'B.bin', 'Ann', data.length), 0);
   });
 
   it('sweeps interrupted uploads older than the time they are kept', async () => {
@@ -95,8 +111,9 @@ describe('LocalStorage resume', () => {
     const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
     await utimes(join(partial, file!), old, old);
     await storage.close();
+    storages.splice(storages.indexOf(storage), 1);
     const reopened = await opened('stale', 60 * 60 * 1000);
     assert.deepEqual(await readdir(partial), []);
-    assert.equal((await reopened.put('S.bin', { owner: 'Ann', size: data.length })).offset, 0);
+    assert.equal(await offsetOffered(reopened, 'S.bin', 'Ann', data.length), 0);
   });
 });
