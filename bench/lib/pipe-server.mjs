@@ -1,0 +1,25 @@
+/** The listening side of the bare Node pipe baseline (pipe-baseline.mjs). */
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BENCH } from './paths.mjs';
+import { lastJson } from './samples.mjs';
+import { exited, start } from './util.mjs';
+
+/** Starts one role of pipe-baseline.mjs that listens, and resolves once it printed its port. */
+export async function startPipeServer(role, path) {
+  const child = start(process.execPath, [join(BENCH, 'pipe-baseline.mjs'), role, '0', path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise((resolvePort, reject) => {
+    lines.on('line', (line) => {
+      output += `${line}\n`;
+      const m = /^ready (\d+)$/.exec(line);
+      if (m) resolvePort(Number(m[1]));
+    });
+    void exited(child).then(({ code }) => reject(new Error(`${role} exited early (${code})`)));
+  });
+  const done = exited(child).then((result) => ({ ...result, report: lastJson(output) }));
+  return { child, port, done };
+}

@@ -1,0 +1,115 @@
+/** chart.svg: one panel per comparison, drawn from results.json by chart.mjs. */
+import { drawChart } from './chart.mjs';
+import { KiB, formatSize } from './util.mjs';
+
+/** A ratio for a title: two decimals, or ? when it could not be measured. */
+function x2(value) {
+  return typeof value === 'number' ? value.toFixed(2) : '?';
+}
+
+export function chart(results) {
+  const panels = [];
+  const { large, many, startup, concurrent, memory } = results;
+  const unavailable = (name) => {
+    const peer = results.peers?.[name];
+    return peer && !peer.available ? `not run: ${peer.reason}` : 'not run';
+  };
+  if (large && !large.error) {
+    const r = large.results;
+    const s = (name) => (r[name]?.medianMs ?? null) && r[name].medianMs / 1000;
+    for (const [op, fex, pipe, ftp, sftp] of [
+      ['Store', 'fex store', 'node pipe store', 'vsftpd+curl store', 'sftp put'],
+      ['Get', 'fex get', 'node pipe get', 'vsftpd+curl get', 'sftp get'],
+    ])
+      panels.push({
+        title: `${op} ${large.sizeText} (median of ${large.runs}; fex ${x2(
+          large.ratios[op === 'Store' ? 'storeVsPipe' : 'getVsPipe'],
+        )}x the Node pipe)`,
+        unit: 'seconds, lower is better',
+        bars: [
+          { label: fex, value: s(fex), fex: true },
+          { label: 'bare Node pipe (fsync)', value: s(pipe) },
+          { label: 'nc (+fsync)', value: s('nc'), note: s('nc') ? '' : unavailable('nc') },
+          {
+            label: `vsftpd + curl (+fsync)`,
+            value: s(ftp),
+            note: s(ftp) ? '' : unavailable('vsftpd'),
+          },
+          { label: `OpenSSH ${sftp} -f`, value: s(sftp), note: s(sftp) ? '' : unavailable('sshd') },
+        ],
+        target: s(pipe) ? { value: s(pipe) * 1.1, label: 'target: 1.1x pipe' } : undefined,
+      });
+  }
+  if (memory && !memory.error && memory.sizes.length) {
+    const bars = [];
+    for (const row of memory.sizes) {
+      bars.push({
+        label: `server, store ${row.sizeText}`,
+        value: row.serverStorePeakKiB / KiB,
+        fex: true,
+      });
+      bars.push({
+        label: `client, store ${row.sizeText}`,
+        value: row.clientStorePeakKiB / KiB,
+        fex: true,
+      });
+    }
+    const pipe = large?.results?.['node pipe store'];
+    if (pipe?.clientPeakRssKiB)
+      bars.push({
+        label: `Node pipe sender, ${large.sizeText}`,
+        value: pipe.clientPeakRssKiB / KiB,
+      });
+    panels.push({ title: 'Peak RSS by file size', unit: 'MiB, lower is better', digits: 0, bars });
+  }
+  if (many && !many.error) {
+    const r = many.results;
+    const bars = Object.entries(r).map(([label, v]) => ({
+      label,
+      value: v.medianMs / 1000,
+      fex: label.startsWith('fex'),
+    }));
+    if (!r['vsftpd+curl (1 session)'])
+      bars.push({ label: 'vsftpd+curl (1 session)', value: null, note: unavailable('vsftpd') });
+    panels.push({
+      title: `${many.files} files of 1 KiB in one session (fex ${x2(many.ratios.fexVsFtp)}x curl)`,
+      unit: 'seconds, start-up included',
+      bars,
+    });
+  }
+  if (startup && !startup.error) {
+    const r = startup.results;
+    const empty = r['empty oclif CLI']?.medianMs;
+    panels.push({
+      title: `Start-up (fex dir ${x2(startup.ratios.fexDirVsEmptyOclif)}x an empty oclif CLI)`,
+      unit: 'milliseconds, median',
+      digits: 0,
+      bars: Object.entries(r).map(([label, v]) => ({
+        label,
+        value: v.medianMs,
+        fex: label.startsWith('fex'),
+      })),
+      target: empty ? { value: empty * 1.2, label: 'target: 1.2x empty oclif' } : undefined,
+    });
+  }
+  if (concurrent && !concurrent.error) {
+    const m = concurrent.medians;
+    panels.push({
+      title: `${concurrent.clients} concurrent clients, ${formatSize(concurrent.fileSize)} each (${m.mibPerS} MiB/s, server peak ${Math.round(m.serverPeakRssKiB / KiB)} MiB)`,
+      unit: 'ms per client (connect to verified)',
+      digits: 0,
+      bars: [
+        { label: 'fastest client', value: m.perClientMinMs, fex: true },
+        { label: 'median client', value: m.perClientMedianMs, fex: true },
+        { label: 'slowest client', value: m.perClientMaxMs, fex: true },
+        { label: 'whole run (wall)', value: m.wallMs },
+      ],
+    });
+  }
+  const mach = results.machine;
+  return drawChart({
+    title: 'fex vs its baselines on 127.0.0.1',
+    subtitle: `${mach.nproc} cores, ${Math.round(mach.memoryMiB / 1024)} GiB RAM, Node ${mach.node}, ${results.date.slice(0, 10)}${results.options.quick ? ' (quick smoke run)' : ''}`,
+    panels,
+  });
+}

@@ -1,0 +1,256 @@
+/**
+ * Store and get of one large file vs a bare Node pipe, nc, vsftpd + curl and OpenSSH sftp, with
+ * every copy's SHA-256 verified and the peak RSS of each process.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { register, runFex, startServer } from '../lib/fex.mjs';
+import { makeRandomFile, verify } from '../lib/files.mjs';
+import { BENCH } from '../lib/paths.mjs';
+import { startPipeServer } from '../lib/pipe-server.mjs';
+import { summary } from '../lib/samples.mjs';
+import { settle } from '../lib/settle.mjs';
+import {
+  GiB,
+  MiB,
+  check,
+  cpuMs,
+  exited,
+  formatSize,
+  freeBytes,
+  freePort,
+  log,
+  ratio,
+  readStatusKiB,
+  resetPeak,
+  round,
+  runTimed,
+  sha256File,
+  start,
+  waitListening,
+} from '../lib/util.mjs';
+
+export async function largeSection(opts, work, available) {
+  const dir = join(work, 'large');
+  mkdirSync(join(dir, 'names'), { recursive: true });
+  const need = opts.size * 3 + GiB;
+  const free = freeBytes(work);
+  if (free !== null && free < need)
+    throw new Error(`needs ${formatSize(need)} free in ${work}, has ${formatSize(free)}`);
+  const src = join(dir, 'source.bin');
+  log(`large: writing a ${formatSize(opts.size)} random file`);
+  await makeRandomFile(src, opts.size);
+  const srcSha = await sha256File(src);
+
+  const server = await startServer({
+    root: opts.root,
+    dir: join(dir, 'server'),
+    home: join(dir, 'server-home'),
+  });
+  const clientHome = join(dir, 'client-home');
+  await register(opts.root, server, clientHome, 'bench');
+  const canResetPeak = resetPeak(server.pid);
+  const samples = {};
+  const add = (name, sample) => {
+    (samples[name] ??= []).push(sample);
+    log(`large: ${name} ${(sample.ms / 1000).toFixed(2)} s`);
+  };
+  const out = join(dir, 'received.bin');
+  const clean = (...paths) => paths.forEach((p) => rmSync(p, { force: true }));
+  const timedFex = async (args) => {
+    resetPeak(server.pid);
+    const cpu0 = cpuMs(server.pid);
+    const result = check(
+      await runFex(opts.root, args, { home: clientHome, rss: true, workDir: dir }),
+      `fex ${args[0]}`,
+    );
+    return {
+      ms: result.ms,
+      clientPeakRssKiB: result.peakRssKiB,
+      serverPeakRssKiB: readStatusKiB(server.pid, 'VmHWM'),
+      clientCpuMs: result.cpuMs,
+      serverCpuMs: cpuMs(server.pid) - cpu0,
+    };
+  };
+
+  /**
+   * The bare pipe one way: its listening side (`listen`: role and file) is started before the
+   * clock, like the fex server; the timed client (`connect`) does the transfer.
+   */
+  const pipe = async (label, listen, connect, what) => {
+    const listener = await startPipeServer(...listen);
+    const [role, path] = connect;
+    const result = check(
+      await runTimed(
+        process.execPath,
+        [join(BENCH, 'pipe-baseline.mjs'), role, String(listener.port), path],
+        { rss: true, workDir: dir },
+      ),
+      what,
+    );
+    const { report } = await listener.done;
+    await verify(out, srcSha);
+    clean(out);
+    add(label, {
+      ms: result.ms,
+      clientPeakRssKiB: result.peakRssKiB,
+      serverPeakRssKiB: report.maxRssKiB,
+      clientCpuMs: result.cpuMs,
+      serverCpuMs: report.cpuMs,
+    });
+  };
+
+  /** One curl transfer, then the fsync of what it wrote (vsftpd never flushes), timed with it. */
+  const curl = async (label, args, written, what) => {
+    const result = check(
+      await runTimed(available.vsftpd.curl, ['-sS', ...args], { rss: true, workDir: dir }),
+      `curl ${what}`,
+    );
+    const t0 = performance.now();
+    const fd = openSync(written, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    const syncMs = performance.now() - t0;
+    add(label, {
+      ms: result.ms + syncMs,
+      rawMs: result.ms,
+      syncMs,
+      clientPeakRssKiB: result.peakRssKiB,
+    });
+  };
+
+  /** One `sftp -b` batch of one command (`put` or `get`), timed. */
+  const sftp = async (verb, command) => {
+    const ssh = available.sshd;
+    const batch = join(dir, `${verb}.batch`);
+    writeFileSync(batch, command);
+    const result = check(
+      await runTimed(ssh.sftp, [...ssh.args, '-b', batch, ssh.target], { rss: true, workDir: dir }),
+      `sftp ${verb}`,
+    );
+    add(`sftp ${verb}`, { ms: result.ms, clientPeakRssKiB: result.peakRssKiB });
+  };
+
+  const steps = {
+    pipeStore: () =>
+      pipe('node pipe store', ['recv-server', out], ['send-client', src], 'node pipe (send)'),
+    pipeGet: () =>
+      pipe('node pipe get', ['send-server', src], ['recv-client', out], 'node pipe (receive)'),
+    async fexStore(rep) {
+      const name = `big-${rep}.bin`;
+      const path = join(dir, 'names', name);
+      linkSync(src, path);
+      add('fex store', await timedFex(['store', path, '--server', server.address]));
+      clean(path);
+      await verify(join(server.dir, name), srcSha);
+    },
+    async fexGet(rep) {
+      const name = `big-${rep}.bin`;
+      add('fex get', await timedFex(['get', name, '-o', out, '--server', server.address]));
+      await verify(out, srcSha);
+      // The server's copy goes too, behind its back: disk space is limited and names are unique.
+      clean(out, join(server.dir, name));
+    },
+    async nc() {
+      if (!available.nc.available) return;
+      const port = await freePort();
+      const outFd = openSync(out, 'w');
+      const inFd = openSync(src, 'r');
+      try {
+        const receiver = start(available.nc.path, ['-l', '127.0.0.1', String(port)], {
+          stdio: ['ignore', outFd, 'pipe'],
+        });
+        await waitListening(port, 10_000, receiver);
+        const t0 = performance.now();
+        const sender = start(available.nc.path, ['-N', '127.0.0.1', String(port)], {
+          stdio: [inFd, 'ignore', 'pipe'],
+        });
+        const [r, s] = await Promise.all([exited(receiver), exited(sender)]);
+        if (r.code !== 0 || s.code !== 0) throw new Error(`nc exited ${r.code}/${s.code}`);
+        fsyncSync(outFd);
+        add('nc', { ms: performance.now() - t0 });
+      } finally {
+        closeSync(outFd);
+        closeSync(inFd);
+      }
+      await verify(out, srcSha);
+      clean(out);
+    },
+    async ftpStore(rep) {
+      const ftp = available.vsftpd;
+      if (!ftp.available) return;
+      const stored = join(ftp.upDir, `big-${rep}.bin`);
+      await curl('vsftpd+curl store', ['-T', src, `${ftp.url}/big-${rep}.bin`], stored, 'upload');
+      await verify(stored, srcSha);
+    },
+    async ftpGet(rep) {
+      const ftp = available.vsftpd;
+      if (!ftp.available) return;
+      await curl('vsftpd+curl get', ['-o', out, `${ftp.url}/big-${rep}.bin`], out, 'download');
+      await verify(out, srcSha);
+      clean(out, join(ftp.upDir, `big-${rep}.bin`));
+    },
+    async sftpPut() {
+      if (!available.sshd.available) return;
+      await sftp('put', `put -f ${src} ${out}\n`);
+      await verify(out, srcSha);
+    },
+    async sftpGet() {
+      if (!available.sshd.available) return;
+      const got = join(dir, 'sftp-got.bin');
+      await sftp('get', `get -f ${out} ${got}\n`);
+      await verify(got, srcSha);
+      clean(out, got);
+    },
+  };
+
+  try {
+    for (let rep = 1; rep <= opts.runs; rep++) {
+      log(`large: run ${rep}/${opts.runs}`);
+      // fex and its pipe run back to back; which goes first alternates between runs.
+      const order =
+        rep % 2
+          ? ['pipeStore', 'fexStore', 'pipeGet', 'fexGet']
+          : ['fexStore', 'pipeStore', 'fexGet', 'pipeGet'];
+      for (const step of [...order, 'nc', 'ftpStore', 'ftpGet', 'sftpPut', 'sftpGet']) {
+        await settle();
+        await steps[step](rep);
+      }
+    }
+  } finally {
+    await server.stop();
+    rmSync(src, { force: true });
+  }
+
+  const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)]));
+  const m = (name) => results[name]?.medianMs;
+  const mbps = (name) => (m(name) ? round(opts.size / MiB / (m(name) / 1000), 1) : null);
+  for (const [name, r] of Object.entries(results)) r.mibPerS = mbps(name);
+  return {
+    size: opts.size,
+    sizeText: formatSize(opts.size),
+    runs: opts.runs,
+    checksumsVerified: true,
+    serverPeakResettable: canResetPeak,
+    results,
+    ratios: {
+      storeVsPipe: ratio(m('fex store'), m('node pipe store')),
+      getVsPipe: ratio(m('fex get'), m('node pipe get')),
+      storeVsNc: ratio(m('fex store'), m('nc')),
+      getVsNc: ratio(m('fex get'), m('nc')),
+      storeVsFtp: ratio(m('fex store'), m('vsftpd+curl store')),
+      getVsFtp: ratio(m('fex get'), m('vsftpd+curl get')),
+      storeVsSftp: ratio(m('fex store'), m('sftp put')),
+      getVsSftp: ratio(m('fex get'), m('sftp get')),
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/** Peak RSS of the fex server and client at several file sizes: is it flat in the size? */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { register, runFex, startServer } from '../lib/fex.mjs';
+import { makeRandomFile } from '../lib/files.mjs';
+import { MiB, check, formatSize, log, readStatusKiB, resetPeak, round } from '../lib/util.mjs';
+
+export async function memorySection(opts, work) {
+  const dir = join(work, 'memory');
+  mkdirSync(dir, { recursive: true });
+  const sizes = [...new Set([opts.size / 16, opts.size / 4, opts.size].map(Math.floor))].filter(
+    (s) => s >= MiB,
+  );
+  const rows = [];
+  for (const size of sizes) {
+    // A fresh server per size: its peak RSS is then that of this size alone, reset or not.
+    const server = await startServer({
+      root: opts.root,
+      dir: join(dir, 'server'),
+      home: join(dir, 'server-home'),
+    });
+    try {
+      const home = join(dir, 'client-home');
+      await register(opts.root, server, home, `mem${size}`);
+      const name = `mem-${size}.bin`;
+      const src = join(dir, name);
+      await makeRandomFile(src, size);
+      const idle = readStatusKiB(server.pid, 'VmRSS');
+      resetPeak(server.pid);
+      const stored = check(
+        await runFex(opts.root, ['store', src, '--server', server.address], {
+          home,
+          rss: true,
+          workDir: dir,
+        }),
+        'fex store',
+      );
+      const serverStore = readStatusKiB(server.pid, 'VmHWM');
+      rmSync(src);
+      resetPeak(server.pid);
+      const got = check(
+        await runFex(
+          opts.root,
+          ['get', name, '-o', join(dir, 'got.bin'), '--server', server.address],
+          {
+            home,
+            rss: true,
+            workDir: dir,
+          },
+        ),
+        'fex get',
+      );
+      const serverGet = readStatusKiB(server.pid, 'VmHWM');
+      rows.push({
+        size,
+        sizeText: formatSize(size),
+        serverIdleRssKiB: idle,
+        serverStorePeakKiB: serverStore,
+        serverGetPeakKiB: serverGet,
+        clientStorePeakKiB: stored.peakRssKiB,
+        clientGetPeakKiB: got.peakRssKiB,
+      });
+      log(`memory: ${formatSize(size)} -> ${JSON.stringify(rows[rows.length - 1])}`);
+    } finally {
+      await server.stop();
+      rmSync(join(dir, 'server'), { recursive: true, force: true });
+      rmSync(join(dir, 'got.bin'), { force: true });
+    }
+  }
+  const peaks = (key) => rows.map((r) => r[key]).filter(Boolean);
+  const spread = (key) => {
+    const v = peaks(key);
+    return v.length ? round(Math.max(...v) / Math.min(...v), 2) : null;
+  };
+  return {
+    sizes: rows,
+    growth: {
+      note: 'largest / smallest peak RSS across the sizes (1.0 = perfectly flat)',
+      serverStore: spread('serverStorePeakKiB'),
+      serverGet: spread('serverGetPeakKiB'),
+      clientStore: spread('clientStorePeakKiB'),
+      clientGet: spread('clientGetPeakKiB'),
+    },
+  };
+}

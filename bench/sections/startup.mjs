@@ -1,0 +1,59 @@
+/** One-shot `fex dir` vs an empty oclif CLI vs `node -e 0`. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fexEnv, register, runFex, startServer } from '../lib/fex.mjs';
+import { timeInterleaved } from '../lib/interleaved.mjs';
+import { BENCH } from '../lib/paths.mjs';
+import { settle } from '../lib/settle.mjs';
+import { check, ratio } from '../lib/util.mjs';
+
+export async function startupSection(opts, work, available) {
+  const dir = join(work, 'startup');
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer({
+    root: opts.root,
+    dir: join(dir, 'server'),
+    home: join(dir, 'server-home'),
+  });
+  const home = join(dir, 'client-home');
+  try {
+    await register(opts.root, server, home, 'startup');
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) {
+      writeFileSync(join(dir, name), `${name}\n`);
+      check(
+        await runFex(opts.root, ['store', join(dir, name), '--server', server.address], { home }),
+        'fex store',
+      );
+    }
+    const node = process.execPath;
+    const commands = [
+      [
+        'fex dir (one-shot)',
+        [node, join(opts.root, 'bin/run.js'), 'dir', '--server', server.address],
+      ],
+      ['empty oclif CLI', [node, join(BENCH, 'empty-cli/bin/run.mjs'), 'hello']],
+      ['node -e 0', [node, '-e', '0']],
+    ];
+    await settle();
+    const { tool, results } = await timeInterleaved(commands, {
+      rounds: opts.startupRuns,
+      warmups: 3,
+      env: fexEnv(home),
+      dir,
+      hyperfine: available.hyperfine,
+    });
+    const m = (label) => results[label]?.medianMs;
+    return {
+      tool,
+      runs: opts.startupRuns,
+      commands: Object.fromEntries(commands.map(([label, argv]) => [label, argv.join(' ')])),
+      results,
+      ratios: {
+        fexDirVsEmptyOclif: ratio(m('fex dir (one-shot)'), m('empty oclif CLI')),
+        emptyOclifVsNode: ratio(m('empty oclif CLI'), m('node -e 0')),
+      },
+    };
+  } finally {
+    await server.stop();
+  }
+}
