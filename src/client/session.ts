@@ -45,6 +45,7 @@ function localError(op: string, path: string, error: unknown): FexError {
 
 export class Session extends EventEmitter {
   handle: string | undefined;
+  private leaving: Promise<void> | undefined;
 
   private constructor(
     readonly address: ServerAddress,
@@ -253,10 +254,14 @@ export class Session extends EventEmitter {
   }
 
   /** Says goodbye and closes; never throws. */
-  async leave(): Promise<void> {
-    if (!this.connection.closed)
-      await this.connection.request({ type: 'leave' }).catch(() => undefined);
-    this.connection.close();
+  /** Says goodbye and closes; calling it again waits for the same goodbye. */
+  leave(): Promise<void> {
+    this.leaving ??= (async () => {
+      if (!this.connection.closed)
+        await this.connection.request({ type: 'leave' }).catch(() => undefined);
+      this.connection.close();
+    })();
+    return this.leaving;
   }
 
   close(): void {

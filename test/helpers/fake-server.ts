@@ -1,6 +1,8 @@
 /**
  * A hostile fex server for tests of the client: it greets like a real one, then answers each
- * request with whatever the test says, or not at all.
+ * request with whatever the test says, or not at all. Once it has left a request unanswered it
+ * answers nothing more on that connection, as a stuck server would: fex servers answer in request
+ * order, and a client may send its goodbye before its request is answered.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Header } from '../../src/protocol/constants.js';
@@ -34,9 +36,11 @@ export async function fakeServer(
     socket.on('error', () => undefined);
     void (async () => {
       const reader = new FrameReader(socket);
+      let silent = false;
       for (;;) {
         const request = await reader.next().catch(() => null);
         if (!request) return;
+        if (silent) continue;
         const answer =
           request.type === 'hello'
             ? () => [{ ...GREETING, ...greeting }]
@@ -46,7 +50,10 @@ export async function fakeServer(
         const frames = answer
           ? answer(request, socket)
           : [{ type: 'error', code: 'E_UNKNOWN_TYPE', message: '?' }];
-        if (frames === 'silence') continue;
+        if (frames === 'silence') {
+          silent = true;
+          continue;
+        }
         for (const frame of frames)
           socket.write(Buffer.isBuffer(frame) ? frame : encodeHeader({ ...frame, id: request.id }));
       }

@@ -216,6 +216,30 @@ describe('one-shot refusals', () => {
     assert.equal(r.code, 5);
   });
 
+  it('reports a credential the server refuses as the login failing, and lists nothing', async () => {
+    // `dir` sends its request and the goodbye right behind the login (docs/performance.md): the
+    // listing the server then refuses must not be what the user is told, nor be printed.
+    const carol = await makeUser();
+    assert.equal((await carol.run(['register', 'Carol', ...on])).code, 0);
+    const path = join(carol.home, 'config', 'fex', 'state.json');
+    const state = await readFile(path, 'utf8');
+    const held = /"credential": "([^"]+)"/.exec(state)?.[1] ?? '';
+    assert.ok(held.length > 0, 'the state file holds a credential');
+    await writeFile(path, state.replace(held, 'f'.repeat(held.length)));
+    for (const args of [['dir'], ['dir', '--long'], ['store', 'nothing-sent.txt']]) {
+      await writeFile(join(carol.home, 'nothing-sent.txt'), 'x');
+      const r = await carol.run([...args, ...on]);
+      assert.equal(
+        r.stderr,
+        'Error: Login failed. The credential for Carol is not valid on this server.\n',
+        args.join(' '),
+      );
+      assert.equal(r.stdout, '');
+      assert.equal(r.code, 5);
+    }
+    assert.ok(!(await visibleFiles(server.dir)).includes('nothing-sent.txt'));
+  });
+
   it('keeps a damaged state file instead of overwriting its credentials', async () => {
     const fresh = await makeUser();
     const dir = join(fresh.home, 'config', 'fex');
