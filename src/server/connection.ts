@@ -90,7 +90,7 @@ export class Connection implements ConnectionInfo {
       if (error instanceof FexError && error.code === 'E_TIMEOUT') {
         this.services.log.info(`connection ${this.remote} closed: ${error.message}`);
         await this.sendEvent({ event: 'closing', code: error.code, details: error.details });
-        this.socket.destroy();
+        this.destroy();
       }
     } finally {
       this.socket.end();
@@ -122,12 +122,14 @@ export class Connection implements ConnectionInfo {
     while (this.detached.size > 0) await Promise.all(this.detached);
   }
 
-  /** Sends an event frame; never throws (the connection may already be gone). */
+  /**
+   * Sends an event frame; never throws (the connection may already be gone). Events written in
+   * one tick leave in one system call: a group commit can answer several stores at once, and
+   * each store means an upload event to every other registered connection.
+   */
   async sendEvent(event: Record<string, unknown>): Promise<void> {
     if (this.socket.destroyed) return;
     await this.writer.send({ type: 'event', ...event } as Header).catch(() => undefined);
-    // An event often comes right before the connection is dropped: never leave it corked.
-    this.writer.uncork();
   }
 
   /** Stops after the request in flight, telling the client why. */
@@ -154,7 +156,9 @@ export class Connection implements ConnectionInfo {
     this.closing = true;
   }
 
+  /** Drops the connection, after handing the socket what is still held for this tick. */
   destroy(): void {
+    this.writer.uncork();
     this.socket.destroy();
   }
 
