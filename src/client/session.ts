@@ -253,8 +253,7 @@ export class Session extends EventEmitter {
     return this.connection.request({ ...rest, type }, { action });
   }
 
-  /** Says goodbye and closes; never throws. */
-  /** Says goodbye and closes; calling it again waits for the same goodbye. */
+  /** Says goodbye and closes; never throws. Calling it again waits for the same goodbye. */
   leave(): Promise<void> {
     this.leaving ??= (async () => {
       if (!this.connection.closed)
