@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { LocalStorage } from '../../src/server/storage/local-storage.js';
 
+type LocalStorageOptions = ConstructorParameters<typeof LocalStorage>[1];
+
 export function localRoots(prefix: string): {
   newRoot(): Promise<string>;
-  openAt(root: string): Promise<LocalStorage>;
+  openAt(root: string, options?: LocalStorageOptions): Promise<LocalStorage>;
 } {
   let base: string;
   let count = 0;
@@ -29,8 +31,8 @@ export function localRoots(prefix: string): {
       await mkdir(root);
       return root;
     },
-    async openAt(root) {
-      const storage = new LocalStorage(root);
+    async openAt(root, options) {
+      const storage = new LocalStorage(root, options);
       await storage.open();
       opened.push(storage);
       return storage;

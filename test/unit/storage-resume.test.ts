@@ -4,31 +4,14 @@
  * swept when it grows stale.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LocalStorage } from '../../src/server/storage/local-storage.js';
+import { describe, it } from 'node:test';
+import type { LocalStorage } from '../../src/server/storage/local-storage.js';
+import { localRoots } from './local-roots.js';
 import { chunked, pattern, sha256 } from './storage-suite.js';
 
-let root: string;
-/** Every storage a test opened, closed at the end so that no file handle is left to the GC. */
-const storages: LocalStorage[] = [];
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'fex-resume-'));
-});
-after(async () => {
-  for (const storage of storages) await storage.close();
-  await rm(root, { recursive: true, force: true });
-});
-
-async function opened(dir: string, partialTtlMs?: number): Promise<LocalStorage> {
-  const storage = new LocalStorage(join(root, dir), { partialTtlMs });
-  await storage.open();
-  storages.push(storage);
-  return storage;
-}
+const { newRoot, openAt } = localRoots('fex-resume-');
 
 /** The offset a new upload of `name` would start from; the upload is then abandoned. */
 async function offsetOffered(
@@ -47,7 +30,7 @@ describe('LocalStorage resume', () => {
   const half = data.subarray(0, 120_000);
 
   it('offers a suspended upload again, with the checksum of the bytes held', async () => {
-    const storage = await opened('offer');
+    const storage = await openAt(await newRoot());
     const first = await storage.put('Big.bin', { owner: 'Ann', size: data.length });
     assert.equal(first.offset, 0);
     await first.write(chunked(half));
@@ -63,7 +46,7 @@ describe('LocalStorage resume', () => {
   });
 
   it('does not offer it to another owner, another size, or a concurrent upload', async () => {
-    const storage = await opened('others');
+    const storage = await openAt(await newRoot());
     const first = await storage.put('X.bin', { owner: 'Ann', size: data.length });
     await first.write(chunked(half));
     await first.suspend();
@@ -78,7 +61,7 @@ describe('LocalStorage resume', () => {
   });
 
   it('starts again from 0 on restart, and still verifies the whole file', async () => {
-    const storage = await opened('restart');
+    const storage = await openAt(await newRoot());
     const first = await storage.put('R.bin', { owner: 'Ann', size: data.length });
     await first.write(chunked(pattern(50_000, 9)));
     await first.suspend();
@@ -90,29 +73,30 @@ describe('LocalStorage resume', () => {
   });
 
   it('keeps nothing of a resumed upload whose whole checksum fails', async () => {
-    const storage = await opened('badsum');
+    const root = await newRoot();
+    const storage = await openAt(root);
     const first = await storage.put('B.bin', { owner: 'Ann', size: data.length });
     await first.write(chunked(pattern(120_000, 7)));
     await first.suspend();
     const second = await storage.put('B.bin', { owner: 'Ann', size: data.length });
     await second.write(chunked(data.subarray(120_000)));
     await assert.rejects(second.commit(sha256(data)), { code: 'E_CHECKSUM' });
-    assert.deepEqual(await readdir(join(root, 'badsum', '.fex', 'partial')), []);
+    assert.deepEqual(await readdir(join(root, '.fex', 'partial')), []);
     assert.equal(await offsetOffered(storage, 'B.bin', 'Ann', data.length), 0);
   });
 
   it('sweeps interrupted uploads older than the time they are kept', async () => {
-    const storage = await opened('stale');
+    const root = await newRoot();
+    const storage = await openAt(root);
     const first = await storage.put('S.bin', { owner: 'Ann', size: data.length });
     await first.write(chunked(half));
     await first.suspend();
-    const partial = join(root, 'stale', '.fex', 'partial');
+    const partial = join(root, '.fex', 'partial');
     const [file] = await readdir(partial);
     const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
     await utimes(join(partial, file!), old, old);
     await storage.close();
-    storages.splice(storages.indexOf(storage), 1);
-    const reopened = await opened('stale', 60 * 60 * 1000);
+    const reopened = await openAt(root, { partialTtlMs: 60 * 60 * 1000 });
     assert.deepEqual(await readdir(partial), []);
     assert.equal(await offsetOffered(reopened, 'S.bin', 'Ann', data.length), 0);
   });
