@@ -282,9 +282,9 @@ export interface PreparedStore {
 
 /**
  * A regular file of at most STORE_BODY_MAX bytes, read whole; undefined for a larger one (sent
- * in steps). Synchronous on purpose: a few tiny system calls cost far less than
- * four thread-pool round trips, and this is what a run of small stores spends its time on. The
- * open does not block on a FIFO, which fstat then refuses.
+ * in steps). Synchronous on purpose: a few tiny system calls cost far less than four thread-pool
+ * round trips, and this is what a run of small stores spends its time on. The open does not
+ * block on a FIFO, which fstat then refuses.
  */
 function readSmall(path: string): Buffer | undefined {
   let fd: number;
