@@ -12,7 +12,7 @@ export {
 } from './server/plugin-api.js';
 export type { Storage, PendingPut, PutOptions, StoredFile } from './server/storage/storage.js';
 export { LocalStorage } from './server/storage/local-storage.js';
-export { FexError, ERROR_TABLE, EXIT, type ErrorCode } from './protocol/errors.js';
+export { FexError, ERROR_TABLE, EXIT, type ErrorCode } from './shared/errors.js';
 export { nameProblem, handleProblem } from './protocol/names.js';
 export { Session } from './client/session.js';
 export type { Header, FileEntry } from './protocol/constants.js';

@@ -4,7 +4,7 @@
  * and the process exits with the status the error table gives its code.
  */
 import { Command, Errors } from './oclif.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { clientFor, type Client } from '../client/client.js';
 
 /** oclif's parse errors (missing, extra or malformed arguments and flags) carry `parse`. */

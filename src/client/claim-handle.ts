@@ -3,7 +3,7 @@
  * already holds a credential for logs in with it; any other handle is claimed, and the credential
  * the server returns is remembered for later sessions and one-shot commands.
  */
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import type { Session } from './session.js';
 import type { ClientState } from './state.js';
 

@@ -7,12 +7,12 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
-import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../protocol/errors.js';
+import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { printable } from './messages.js';
 import { Watchdog } from './watchdog.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
-import type { ServerAddress } from './address.js';
+import type { ServerAddress } from '../shared/address.js';
 
 export interface RequestHandlers {
   /** Words for errors that name the action, e.g. "Upload" in "Upload failed. ...". */

@@ -8,11 +8,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { hashFile } from '../protocol/checksum.js';
+import { hashFile } from '../shared/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
-import { FexError, localIoError } from '../protocol/errors.js';
+import { FexError, localIoError } from '../shared/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
-import { SYNC_EVERY_BYTES, WriteBehind } from '../protocol/write-behind.js';
+import { SYNC_EVERY_BYTES, WriteBehind } from '../shared/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
 function partPaths(destination: string): { data: string; note: string } {

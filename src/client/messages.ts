@@ -1,7 +1,7 @@
 /** The success lines of SPEC.md, word for word, in one place. */
 import type { FileEntry } from '../protocol/constants.js';
 import { UNPRINTABLE } from '../protocol/names.js';
-import { formatTimestamp } from '../protocol/time.js';
+import { formatTimestamp } from '../shared/time.js';
 
 export const messages = {
   joined: () => 'Connection to the File Exchange Server is successful!',

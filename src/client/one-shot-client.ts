@@ -4,9 +4,9 @@
  * one thing, and says goodbye.
  */
 import { stat } from 'node:fs/promises';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { handleProblem } from '../protocol/names.js';
-import { formatServer, joinAddress, parseServer } from './address.js';
+import { formatServer, joinAddress, parseServer } from '../shared/address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';

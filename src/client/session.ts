@@ -15,9 +15,9 @@ import {
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
-import { changedSizeError, FexError, localIoError } from '../protocol/errors.js';
+import { changedSizeError, FexError, localIoError } from '../shared/errors.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
-import { formatServer, type ServerAddress } from './address.js';
+import { formatServer, type ServerAddress } from '../shared/address.js';
 import { ClientConnection } from './connection.js';
 import type { Progress } from './upload.js';
 

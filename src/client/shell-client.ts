@@ -4,9 +4,9 @@
  * command classes run on it as on the one-shot client; only the lifetime of the session differs.
  */
 import type { FileEntry, Header, UploadedEvent } from '../protocol/constants.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { handleProblem, nameProblem } from '../protocol/names.js';
-import { joinAddress } from './address.js';
+import { joinAddress } from '../shared/address.js';
 import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, StoreResult } from './client.js';

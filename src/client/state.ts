@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localIoError } from '../protocol/errors.js';
+import { localIoError } from '../shared/errors.js';
 import { handleKey } from '../protocol/names.js';
 
 interface Held {

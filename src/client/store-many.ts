@@ -5,7 +5,7 @@
  * file is sent in steps (continue, data, commit), which needs the connection to itself: the
  * stores before it are answered first, and the ones after it wait for its answer.
  */
-import { FexError, localIoError } from '../protocol/errors.js';
+import { FexError, localIoError } from '../shared/errors.js';
 import type { PreparedStore, Session, Transferred } from './session.js';
 
 /** Most stores sent and not yet answered. */

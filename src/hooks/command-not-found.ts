@@ -4,7 +4,7 @@
  */
 import type { Hook } from '@oclif/core';
 import { Errors } from '../cli/oclif.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 
 const hook: Hook<'command_not_found'> = async function (options) {
   const { config } = options;

@@ -3,10 +3,10 @@
  * byte is written, so an event raised meanwhile waits its turn instead of landing inside the body.
  */
 import type { Writable } from 'node:stream';
-import { changedSizeError, FexError } from './errors.js';
+import { changedSizeError, FexError } from '../shared/errors.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
-import { TickCork } from './tick-cork.js';
+import { TickCork } from '../shared/tick-cork.js';
 
 /**
  * Resolves when the stream drains; rejects if it closes or fails first, or (with a time limit)

@@ -4,7 +4,7 @@
  * buffered whole: the reader hands them out chunk by chunk as the socket delivers them, and the
  * socket is only read again when the consumer asks for more (backpressure).
  */
-import { FexError } from './errors.js';
+import { FexError } from '../shared/errors.js';
 import { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, type Header } from './constants.js';
 
 export function encodeHeader(header: Header): Buffer {

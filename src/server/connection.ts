@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
-import { FexError, isErrorCode } from '../protocol/errors.js';
+import { FexError, isErrorCode } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';

@@ -1,5 +1,5 @@
 /** The handler table: request type -> handler, filled from plugins, built-ins first. */
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { PLUGIN_API_VERSION, type Handler, type Hooks, type ServerPlugin } from './plugin-api.js';
 
 export class HandlerRegistry {

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { handleKey, handleProblem } from '../protocol/names.js';
 
 interface HandleRecord {

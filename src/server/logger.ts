@@ -1,7 +1,7 @@
 /** One line per event, prefixed with the local time, written to the server's stdout. */
 import type { Writable } from 'node:stream';
-import { TickCork } from '../protocol/tick-cork.js';
-import { formatTimestamp } from '../protocol/time.js';
+import { TickCork } from '../shared/tick-cork.js';
+import { formatTimestamp } from '../shared/time.js';
 
 export interface Logger {
   info(message: string): void;

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import type { PluginExport, ServerPlugin } from './plugin-api.js';
 
 export interface PluginSpec {

@@ -1,8 +1,8 @@
 /** `fex serve`: start the server, say so in one line, run until SIGINT or SIGTERM, stop cleanly. */
 import { mkdir, readFile } from 'node:fs/promises';
-import { formatServer } from '../client/address.js';
+import { formatServer } from '../shared/address.js';
 import { resolve } from 'node:path';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { streamLogger } from './logger.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';

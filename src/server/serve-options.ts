@@ -8,12 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/constants.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { MAX_HANDLE_LENGTH, MAX_NAME_BYTES } from '../protocol/names.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
-import { parseSize } from './sizes.js';
+import { parseSize } from '../shared/sizes.js';
 
 export interface ServeFlags {
   config?: string;

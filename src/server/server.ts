@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { encodeHeader } from '../protocol/frame.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
 import { Connection } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';

@@ -6,7 +6,7 @@
 import type { Config } from '@oclif/core';
 import { toFexError } from '../cli/base-command.js';
 import { connectionFlags } from '../cli/flags.js';
-import { FexError } from '../protocol/errors.js';
+import { FexError } from '../shared/errors.js';
 import { findShellCommand, helpLines } from './shell-commands.js';
 import { scan } from './tokenize.js';
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Session } from '../../src/client/session.js';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import { FexServer } from '../../src/server/server.js';
 import { LocalStorage } from '../../src/server/storage/local-storage.js';
 import type { PendingPut, PutOptions, Storage } from '../../src/server/storage/storage.js';

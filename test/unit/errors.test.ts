@@ -1,7 +1,7 @@
 /** The one table of failures: exact user-facing lines and exit statuses. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ERROR_TABLE, EXIT, FexError, isErrorCode } from '../../src/protocol/errors.js';
+import { ERROR_TABLE, EXIT, FexError, isErrorCode } from '../../src/shared/errors.js';
 
 const exitStatuses = new Set<number>(Object.values(EXIT));
 

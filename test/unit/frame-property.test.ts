@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_HEADER_BYTES, type Header } from '../../src/protocol/constants.js';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import { encodeHeader, FrameReader, parseHeader } from '../../src/protocol/frame.js';
 
 const seed = Number(process.env.FC_SEED ?? 20231106);

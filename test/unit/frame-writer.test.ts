@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Header } from '../../src/protocol/constants.js';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import { encodeHeader, FrameReader } from '../../src/protocol/frame.js';
 import { FrameWriter } from '../../src/protocol/frame-writer.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_HEADER_BYTES, type Header } from '../../src/protocol/constants.js';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import { encodeHeader, FrameReader } from '../../src/protocol/frame.js';
 
 /** A whole frame: header (with `body` set when a body is given) and body bytes. */

@@ -1,7 +1,7 @@
 /** The handler table the server fills from plugins. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import { HandlerRegistry } from '../../src/server/handler-registry.js';
 import {
   PLUGIN_API_VERSION,

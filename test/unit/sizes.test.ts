@@ -1,7 +1,7 @@
 /** Sizes as operators write them on the command line. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSize } from '../../src/server/sizes.js';
+import { parseSize } from '../../src/shared/sizes.js';
 
 describe('parseSize', () => {
   it('reads plain byte counts and binary units', () => {

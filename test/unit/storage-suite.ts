@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { FexError } from '../../src/protocol/errors.js';
+import { FexError } from '../../src/shared/errors.js';
 import type { Storage, StoredFile } from '../../src/server/storage/storage.js';
 
 export interface StorageFixture {

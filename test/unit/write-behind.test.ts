@@ -8,7 +8,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WriteBehind } from '../../src/protocol/write-behind.js';
+import { WriteBehind } from '../../src/shared/write-behind.js';
 
 /** Chunks of uneven sizes adding up to a few MiB, so several batches go down. */
 function chunks(): Buffer[] {

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import type { Handler } from '../plugin-api.js';
 
 /** The first exchange: versions, limits, and which request types this server serves. */

@@ -1,4 +1,4 @@
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import type { Handler } from '../plugin-api.js';
 
 /** Acts as a handle registered earlier, proven by the credential registration returned. */

@@ -1,4 +1,4 @@
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import { handleProblem } from '../../protocol/names.js';
 import type { Handler } from '../plugin-api.js';
 

@@ -1,4 +1,4 @@
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
 import { nameProblem } from '../../protocol/names.js';
 import type { Handler, RequestContext } from '../plugin-api.js';

@@ -1,8 +1,8 @@
 /** Small file-system steps the local backend repeats. */
 import { open } from 'node:fs/promises';
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 
-export { hashFile } from '../../protocol/checksum.js';
+export { hashFile } from '../../shared/checksum.js';
 
 /** Makes a rename inside `dir` durable. */
 export async function fsyncDir(dir: string): Promise<void> {

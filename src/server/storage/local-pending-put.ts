@@ -8,8 +8,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
-import { FexError } from '../../protocol/errors.js';
-import { SYNC_EVERY_BYTES, WriteBehind } from '../../protocol/write-behind.js';
+import { FexError } from '../../shared/errors.js';
+import { SYNC_EVERY_BYTES, WriteBehind } from '../../shared/write-behind.js';
 import { ioError } from './fs-helpers.js';
 import type { MetaRecord } from './meta-record.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';

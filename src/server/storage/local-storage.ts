@@ -27,7 +27,7 @@ import { constants, renameSync } from 'node:fs';
 import { open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
 import { Checkpointer, type CheckpointHost } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';

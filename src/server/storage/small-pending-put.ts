@@ -11,7 +11,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fdatasync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
-import { FexError } from '../../protocol/errors.js';
+import { FexError } from '../../shared/errors.js';
 import { ioError } from './fs-helpers.js';
 import type { PutHost } from './local-pending-put.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';

@@ -1,4 +1,4 @@
-import { FexError } from '../protocol/errors.js';
+import { FexError } from './errors.js';
 
 export interface ServerAddress {
   host: string;
