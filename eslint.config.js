@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -30,6 +31,87 @@ export default tseslint.config(
               group: ['@oclif/core', '@oclif/core/*'],
               allowTypeImports: true,
               message: 'Import oclif values from src/cli/oclif.ts (start-up time).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The layers (docs/architecture.md, "Layers"). An import the resolver cannot find is skipped
+    // by no-restricted-paths, so no-unresolved keeps the resolver honest: the rule cannot go quiet.
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.js'],
+          extensionAlias: { '.js': ['.ts', '.js'] },
+        }),
+      ],
+    },
+    rules: {
+      'import-x/no-unresolved': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: ['./src/protocol', './src/shared'],
+              from: [
+                './src/client',
+                './src/server',
+                './src/commands',
+                './src/cli',
+                './src/shell',
+                './src/hooks',
+              ],
+              message:
+                'The wire and what is shared know neither end: move the common part to src/shared.',
+            },
+            {
+              target: './src/shared',
+              from: './src/protocol',
+              message: 'src/shared is below the wire: it must not depend on src/protocol.',
+            },
+            {
+              target: './src/server',
+              from: ['./src/client', './src/commands', './src/cli', './src/shell', './src/hooks'],
+              message: 'The server never imports the client: move the common part to src/shared.',
+            },
+            {
+              target: ['./src/client', './src/shell', './src/cli', './src/hooks'],
+              from: './src/server',
+              message:
+                'The client never imports the server: only the wire and src/shared are common.',
+            },
+            {
+              target: './src/commands',
+              from: './src/server',
+              except: ['./limits.ts', './serve-options.ts', './run-server.ts'],
+              message:
+                'Commands reach the server only through run-server.ts, serve-options.ts and limits.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A first-party plugin is written as anyone else's would be: fex only as the package 'fex'.
+    files: ['plugins/**/*.js'],
+    ignores: ['plugins/*/test/**'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver()] },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './plugins',
+              from: ['./src', './dist', './test'],
+              message: "A plugin uses fex only through the package 'fex' (docs/plugins.md).",
             },
           ],
         },
