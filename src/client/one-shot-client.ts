@@ -11,6 +11,7 @@ import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
+import { ACTION } from './actions.js';
 
 export class OneShotClient implements Client {
   private statePromise: Promise<ClientState> | undefined;
@@ -30,20 +31,20 @@ export class OneShotClient implements Client {
   async leave() {
     const state = await this.state();
     const server = state.server;
-    if (!server) throw new FexError('NOT_CONNECTED', { action: 'Disconnection' });
+    if (!server) throw new FexError('NOT_CONNECTED', { action: ACTION.leave });
     state.server = undefined;
     await state.save();
     return { server };
   }
 
   async register(handle: string) {
-    const server = await this.server('Registration');
+    const server = await this.server(ACTION.register);
     if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     // Registering again from the client that holds the credential is a login.
     const state = await this.state();
     return this.withSession(
       server,
-      'Registration',
+      ACTION.register,
       async (session) => {
         state.setDefaultHandle(session.server, session.handle as string);
         await state.save();
@@ -54,19 +55,19 @@ export class OneShotClient implements Client {
   }
 
   async store(path: string, progress?: Progress): Promise<StoreResult> {
-    const server = await this.server('Upload');
+    const server = await this.server(ACTION.store);
     // A missing local file is reported before any connection is made.
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-    return this.withSession(server, 'Upload', async (session) => ({
+    return this.withSession(server, ACTION.store, async (session) => ({
       ...(await session.store(path, progress)),
       handle: session.handle as string,
     }));
   }
 
   async dir() {
-    const server = await this.server('Directory listing');
-    return this.withSession(server, 'Directory listing', (session) => session.dir(), {
+    const server = await this.server(ACTION.dir);
+    return this.withSession(server, ACTION.dir, (session) => session.dir(), {
       pipelined: true,
     });
   }
@@ -77,9 +78,9 @@ export class OneShotClient implements Client {
   }
 
   async get(name: string, output: string | undefined, progress?: Progress) {
-    const server = await this.server('Download');
+    const server = await this.server(ACTION.get);
     const path = await (await import('./download.js')).destinationFor(name, output);
-    return this.withSession(server, 'Download', async (session) => ({
+    return this.withSession(server, ACTION.get, async (session) => ({
       ...(await session.get(name, path, progress)),
       path,
     }));

@@ -15,11 +15,12 @@ import {
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
-import { changedSizeError, FexError, localIoError } from '../shared/errors.js';
+import { changedSizeError, FexError, localIoError, localReadError } from '../shared/errors.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from '../shared/address.js';
 import { ClientConnection } from './connection.js';
 import type { Progress } from './upload.js';
+import { ACTION } from './actions.js';
 
 /** `load`, called once: a repeated `import()` costs 15-20 µs, every store of a run of 1000. */
 function lazily<T>(load: () => Promise<T>): () => Promise<T> {
@@ -35,13 +36,6 @@ const uploads = lazily(() => import('./upload.js'));
 const hashing = lazily(() => import('node:crypto'));
 
 export type { Progress };
-
-function localError(op: string, path: string, error: unknown): FexError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
-    return new FexError('LOCAL_NOT_FOUND');
-  return localIoError(op, path, error);
-}
 
 export class Session extends EventEmitter {
   handle: string | undefined;
@@ -94,7 +88,7 @@ export class Session extends EventEmitter {
     if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     const answer = await this.connection.request(
       { type: 'register', handle },
-      { action: 'Registration' },
+      { action: ACTION.register },
     );
     this.handle = answeredHandle(answer, handle);
     if (typeof answer.credential !== 'string' || answer.credential.length === 0)
@@ -105,7 +99,7 @@ export class Session extends EventEmitter {
   async login(handle: string, credential: string): Promise<void> {
     const answer = await this.connection.request(
       { type: 'login', handle, credential },
-      { action: 'Login' },
+      { action: ACTION.login },
     );
     this.handle = answeredHandle(answer, handle);
   }
@@ -132,7 +126,7 @@ export class Session extends EventEmitter {
     try {
       file = await open(path, 'r');
     } catch (error) {
-      throw localError('read', path, error);
+      throw localReadError(path, error);
     }
     try {
       const info = await file.stat();
@@ -154,7 +148,7 @@ export class Session extends EventEmitter {
       const answer = inline
         ? await this.connection.request(
             { type: 'store', name, size, sha256: inline.sha256 },
-            { action: 'Upload' },
+            { action: ACTION.store },
             inline.data,
           )
         : await this.storeInSteps(name, size, file as FileHandle, progress);
@@ -179,7 +173,7 @@ export class Session extends EventEmitter {
     return this.connection.request(
       { type: 'store', name, size },
       {
-        action: 'Upload',
+        action: ACTION.store,
         onContinue: (offered) => sendUpload(this.connection.writer, file, size, offered, progress),
       },
     );
@@ -190,7 +184,7 @@ export class Session extends EventEmitter {
     await this.connection.request(
       { type: 'dir' },
       {
-        action: 'Directory listing',
+        action: ACTION.dir,
         onBody: async (header, body) => {
           if ((header.body ?? 0) > MAX_LISTING_BYTES)
             throw new FexError('E_BAD_FRAME', { reason: 'the listing is too large' });
@@ -224,7 +218,7 @@ export class Session extends EventEmitter {
     await this.connection.request(
       { type: 'get', name, ...held },
       {
-        action: 'Download',
+        action: ACTION.get,
         onBody: async (header, body) => {
           const offset = count(header.offset);
           entry = { ...entryOf(header), resumedFrom: offset };
@@ -291,7 +285,7 @@ function readSmall(path: string): Buffer | undefined {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    throw localError('read', path, error);
+    throw localReadError(path, error);
   }
   try {
     const info = fstatSync(fd);

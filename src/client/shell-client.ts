@@ -13,6 +13,7 @@ import type { Client, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { storeMany, type StoreOutcome } from './store-many.js';
+import { ACTION } from './actions.js';
 
 /** How long a listing fetched for completion is reused before asking the server again. */
 const NAMES_TTL_MS = 10_000;
@@ -67,7 +68,7 @@ export class ShellClient implements Client {
 
   async leave() {
     // In flight like any command, so Ctrl-C cuts a goodbye that a stalled server never answers.
-    return this.use('Disconnection', false, async (session) => {
+    return this.use(ACTION.leave, false, async (session) => {
       this.forget();
       await session.leave();
       return { server: session.server };
@@ -75,14 +76,14 @@ export class ShellClient implements Client {
   }
 
   async register(handle: string) {
-    return this.use('Registration', false, async (session) => {
+    return this.use(ACTION.register, false, async (session) => {
       await claimHandle(session, await ClientState.load(this.options.configDir), handle);
       return { handle: session.handle as string, server: session.server };
     });
   }
 
   async store(path: string, progress?: Progress): Promise<StoreResult> {
-    return this.use('Upload', true, async (session) => {
+    return this.use(ACTION.store, true, async (session) => {
       const entry = await session.store(path, this.progress(progress));
       this.names = undefined;
       return { ...entry, handle: session.handle as string };
@@ -97,7 +98,7 @@ export class ShellClient implements Client {
     paths: readonly string[],
     each: (index: number, outcome: StoreOutcome, handle: string) => void,
   ): Promise<void> {
-    return this.use('Upload', true, async (session) => {
+    return this.use(ACTION.store, true, async (session) => {
       this.names = undefined;
       await storeMany(session, paths, (index, outcome) =>
         each(index, outcome, session.handle as string),
@@ -106,7 +107,7 @@ export class ShellClient implements Client {
   }
 
   async dir(): Promise<FileEntry[]> {
-    return this.use('Directory listing', true, async (session) => {
+    return this.use(ACTION.dir, true, async (session) => {
       const files = await session.dir();
       this.names = { at: Date.now(), names: files.map((f) => f.name) };
       return files;
@@ -118,7 +119,7 @@ export class ShellClient implements Client {
   }
 
   async get(name: string, output: string | undefined, progress?: Progress) {
-    return this.use('Download', true, async (session) => {
+    return this.use(ACTION.get, true, async (session) => {
       const path = await (await import('./download.js')).destinationFor(name, output);
       return { ...(await session.get(name, path, this.progress(progress))), path };
     });

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
-import { FexError, isErrorCode } from '../shared/errors.js';
+import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';
@@ -226,12 +226,10 @@ export class Connection implements ConnectionInfo {
 
   /** What the client hears of a failure; anything but a FexError is logged and kept vague. */
   private asAnswer(error: unknown, type: string): FexError {
-    if (error instanceof FexError) return error;
-    // A full disk is the client's to know, whichever storage backend or plugin ran into it.
-    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (errno === 'ENOSPC' || errno === 'EDQUOT') return new FexError('E_DISK_FULL');
-    this.services.log.error(`"${type}" failed: ${String((error as Error)?.stack ?? error)}`);
-    return new FexError('E_INTERNAL', { reason: `the "${type}" handler failed` });
+    const answer = serverFailure(error, `the "${type}" handler failed`);
+    if (!(error instanceof FexError) && answer.code === 'E_INTERNAL')
+      this.services.log.error(`"${type}" failed: ${String((error as Error)?.stack ?? error)}`);
+    return answer;
   }
 
   private answerError(id: number | undefined, error: FexError): Promise<number> {

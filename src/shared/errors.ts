@@ -195,20 +195,30 @@ export class FexError extends Error {
   }
 }
 
-/** What a system error code means, in the words of the rest of fex's messages. */
-const SYSTEM_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  EISDIR: 'it is a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'the file system is read-only',
-  EEXIST: 'it already exists',
-  EMFILE: 'too many open files',
-  ENAMETOOLONG: 'the name is too long for this file system',
+/**
+ * The one errno table: what a system error code means in the words of fex's messages, and the
+ * failures it stands for on either end (`missing`: a file the user named is not there; `full`:
+ * the server's disk has no room, which the client must hear as E_DISK_FULL).
+ */
+const SYSTEM_ERRORS: Record<string, { reason: string; missing?: true; full?: true }> = {
+  ENOENT: { reason: 'no such file or folder', missing: true },
+  ENOTDIR: { reason: 'a part of the path is not a folder', missing: true },
+  EISDIR: { reason: 'it is a folder', missing: true },
+  EACCES: { reason: 'permission denied' },
+  EPERM: { reason: 'permission denied' },
+  ENOSPC: { reason: 'no space left on the device', full: true },
+  EDQUOT: { reason: 'disk quota exceeded', full: true },
+  EFBIG: { reason: 'the file is too large for this file system', full: true },
+  EROFS: { reason: 'the file system is read-only' },
+  EEXIST: { reason: 'it already exists' },
+  EMFILE: { reason: 'too many open files' },
+  ENAMETOOLONG: { reason: 'the name is too long for this file system' },
 };
+
+function systemError(error: unknown) {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return { code, known: code === undefined ? undefined : SYSTEM_ERRORS[code] };
+}
 
 /** A file being sent changed size since it was measured: what was sent would not be it. */
 export function changedSizeError(path: string, expected: number): FexError {
@@ -222,7 +232,25 @@ export function changedSizeError(path: string, expected: number): FexError {
 /** A failure of the local disk as one LOCAL_IO line: `Cannot write x: permission denied`. */
 export function localIoError(op: string, path: string, error: unknown): FexError {
   if (error instanceof FexError) return error;
-  const code = (error as NodeJS.ErrnoException)?.code ?? '';
-  const reason = SYSTEM_REASONS[code] ?? (code || String(error));
-  return new FexError('LOCAL_IO', { op, path, reason });
+  const { code, known } = systemError(error);
+  return new FexError('LOCAL_IO', { op, path, reason: known?.reason ?? (code || String(error)) });
+}
+
+/** Reading a file the user named: one that is not there (or is a folder) is LOCAL_NOT_FOUND. */
+export function localReadError(path: string, error: unknown): FexError {
+  return systemError(error).known?.missing
+    ? new FexError('LOCAL_NOT_FOUND')
+    : localIoError('read', path, error);
+}
+
+/**
+ * A failure on the server as the client hears it: a FexError as it is, a full disk (whichever
+ * backend or plugin ran into it) as E_DISK_FULL, anything else E_INTERNAL with `reason`, by
+ * default the system error code (the server logs the details; the client gets no paths).
+ */
+export function serverFailure(error: unknown, reason?: string): FexError {
+  if (error instanceof FexError) return error;
+  const { code, known } = systemError(error);
+  if (known?.full) return new FexError('E_DISK_FULL');
+  return new FexError('E_INTERNAL', { reason: reason ?? code ?? String(error) });
 }

@@ -1,6 +1,6 @@
 /** Small file-system steps the local backend repeats. */
 import { open } from 'node:fs/promises';
-import { FexError } from '../../shared/errors.js';
+import { serverFailure, type FexError } from '../../shared/errors.js';
 
 export { hashFile } from '../../shared/checksum.js';
 
@@ -14,10 +14,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** A disk failure as the client should hear it. */
+/** A disk failure as the client should hear it (the mapping is shared/errors.ts's). */
 export function ioError(error: unknown): FexError {
-  if (error instanceof FexError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new FexError('E_DISK_FULL');
-  return new FexError('E_INTERNAL', { reason: code ?? String(error) });
+  return serverFailure(error);
 }
