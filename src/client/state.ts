@@ -5,7 +5,7 @@
  * written (aside, then renamed), so two commands running at once do not drop each other's
  * credentials, and a crash never leaves the file half written.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localIoError } from '../shared/errors.js';
 import { handleKey } from '../protocol/names.js';
@@ -106,10 +106,13 @@ export class ClientState {
   async save(): Promise<void> {
     const fresh = await read(this.path);
     for (const change of this.changes) change(fresh);
-    await mkdir(join(this.path, '..'), { recursive: true });
+    // Only join, register and leave save: the other commands never pay for loading fs-extra.
+    const { outputJson } = await import('fs-extra/esm');
     // Unique to this process and this save; no random bytes, so no node:crypto at start-up.
     const aside = `${this.path}.${process.pid}.${++saves}.tmp`;
-    await writeFile(aside, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+    await outputJson(aside, fresh, { spaces: 2, mode: 0o600 });
+    // A plain rename, not fs-extra's move({ overwrite }): that removes the old file first, and a
+    // command reading in between would find no credentials.
     await rename(aside, this.path);
     this.data = fresh;
     this.changes = [];

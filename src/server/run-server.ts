@@ -1,5 +1,6 @@
 /** `fex serve`: start the server, say so in one line, run until SIGINT or SIGTERM, stop cleanly. */
-import { mkdir, readFile } from 'node:fs/promises';
+import { ensureDir } from 'fs-extra/esm';
+import { readFile } from 'node:fs/promises';
 import { formatServer } from '../shared/address.js';
 import { resolve } from 'node:path';
 import { FexError } from '../shared/errors.js';
@@ -24,7 +25,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   const plugins = [];
   for (const spec of options.plugins) plugins.push(await loadPlugin(spec, spec.base));
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
   } catch (error) {
     throw new FexError('SERVE_FAILED', {
       reason: `cannot create ${dir}: ${(error as Error).message}`,

@@ -5,7 +5,7 @@
  *   { "port": 12345, "dir": "./server-files", "limits": { "maxFileSize": "2GiB" },
  *     "plugins": ["./plugins/audit-log", { "module": "./plugins/quota", "options": { ... } }] }
  */
-import { readFile } from 'node:fs/promises';
+import { readJson } from 'fs-extra/esm';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/constants.js';
 import { FexError } from '../shared/errors.js';
@@ -56,7 +56,7 @@ function bad(reason: string): FexError {
 async function readConfig(path: string): Promise<Config> {
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(path, 'utf8'));
+    value = await readJson(path);
   } catch (error) {
     throw bad(`cannot read the config file ${path}: ${(error as Error).message}`);
   }

@@ -4,7 +4,8 @@
  * stopped by the test's cleanup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { remove } from 'fs-extra/esm';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ export async function cleanup(): Promise<void> {
 
 export async function tempDir(prefix = 'fex-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  cleanups.push(() => remove(dir));
   return dir;
 }
 

@@ -1,6 +1,7 @@
 /** The persistent handle registry, on a real temporary directory. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { remove } from 'fs-extra/esm';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,7 +24,7 @@ describe('HandleRegistry', () => {
     root = await mkdtemp(join(tmpdir(), 'fex-handles-'));
   });
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    await remove(root);
   });
 
   /** A fresh directory and an opened registry over it. */

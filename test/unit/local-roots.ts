@@ -3,7 +3,8 @@
  * closed when the file's tests end, crashed ones too (a test may open a second instance over a
  * root to play a restart): closing an old one only touches its own, long replaced journal file.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { remove } from 'fs-extra/esm';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -23,7 +24,7 @@ export function localRoots(prefix: string): {
   });
   after(async () => {
     for (const storage of opened) await storage.close();
-    await rm(base, { recursive: true, force: true });
+    await remove(base);
   });
   return {
     async newRoot() {

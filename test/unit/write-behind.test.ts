@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { remove } from 'fs-extra/esm';
+import { mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,7 +24,7 @@ describe('WriteBehind', () => {
     dir = await mkdtemp(join(tmpdir(), 'fex-write-behind-'));
   });
   after(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await remove(dir);
   });
 
   for (const syncEvery of [0, 1, 512 * 1024]) {
