@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { remove } from 'fs-extra/esm';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,25 @@ export async function cleanup(): Promise<void> {
     await cleanups
       .pop()?.()
       .catch(() => undefined);
+}
+
+/**
+ * The uploads a server is holding aside, with their sizes, sorted: resumable ones as
+ * `partial/<hash>.part` (the size is the offset a resumed upload starts at), the others (a second
+ * concurrent upload of the same file) as `tmp/<name>`. [] when it holds none.
+ */
+export async function asideUploads(
+  serverDir: string,
+): Promise<Array<{ name: string; size: number }>> {
+  const out = [];
+  for (const folder of ['partial', 'tmp']) {
+    const aside = join(serverDir, '.fex', folder);
+    for (const name of (await readdir(aside).catch(() => [] as string[])).sort()) {
+      const info = await stat(join(aside, name)).catch(() => undefined);
+      if (info) out.push({ name: `${folder}/${name}`, size: info.size });
+    }
+  }
+  return out;
 }
 
 export async function tempDir(prefix = 'fex-test-'): Promise<string> {

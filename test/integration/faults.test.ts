@@ -1,9 +1,9 @@
 /**
  * Faults injected into real processes: a client killed in the middle of an upload or a download,
  * the server killed in the middle of an upload, and a disk that fills up. Whatever happens, no
- * partial file becomes visible, no old version is damaged, the server's next start leaves no
- * debris in .fex/tmp, and running the interrupted transfer again completes it. (An upload cut off
- * may wait in .fex/partial, invisible, to be resumed: that is by design, not debris.)
+ * partial file becomes visible, no old version is damaged, an upload cut off is held in
+ * .fex/partial (invisible) across the server's next start, and running the interrupted transfer
+ * again resumes from the held bytes and completes it.
  *
  * To kill a transfer "in the middle" deterministically, the client talks to the server through a
  * small proxy in this process that forwards the first N bytes of one direction and then holds
@@ -24,6 +24,7 @@ import { FexServer } from '../../src/server/server.js';
 import { LocalStorage } from '../../src/server/storage/local-storage.js';
 import type { PendingPut, PutOptions, Storage } from '../../src/server/storage/storage.js';
 import {
+  asideUploads,
   BIN,
   cleanEnv,
   cleanup,
@@ -57,22 +58,6 @@ async function until<T>(
 /** Files in a folder, or [] when it does not exist. */
 async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
-}
-
-/**
- * The uploads the server is writing aside, with their sizes: resumable ones in .fex/partial,
- * the others in .fex/tmp.
- */
-async function partials(dir: string): Promise<Array<{ name: string; size: number }>> {
-  const out = [];
-  for (const folder of ['tmp', 'partial']) {
-    const aside = join(dir, '.fex', folder);
-    for (const name of await entries(aside)) {
-      const info = await stat(join(aside, name)).catch(() => undefined);
-      if (info) out.push({ name: `${folder}/${name}`, size: info.size });
-    }
-  }
-  return out;
 }
 
 interface Killable {
@@ -245,7 +230,7 @@ describe('a client killed with SIGKILL in the middle of an upload', () => {
     await cleanup();
   });
 
-  it('leaves nothing visible, and no debris in .fex/tmp after the next start', async () => {
+  it('leaves nothing visible, and keeps the upload resumable across a restart', async () => {
     // The client is killed: the proxy must keep reading to see it go.
     proxy.limits = { up: 4 * MiB, drop: true };
     const held = proxy.holding();
@@ -253,7 +238,7 @@ describe('a client killed with SIGKILL in the middle of an upload', () => {
     await held;
     // The server has begun writing the upload aside: it is under way, and cannot finish.
     await until('a partial upload on the server', async () =>
-      (await partials(server.dir)).some((p) => p.size > 0),
+      (await asideUploads(server.dir)).some((p) => p.size > 0),
     );
     upload.child.kill('SIGKILL');
     assert.equal((await upload.done).signal, 'SIGKILL');
@@ -267,11 +252,16 @@ describe('a client killed with SIGKILL in the middle of an upload', () => {
     );
     assert.deepEqual(await entries(server.dir), ['.fex', 'kept.bin']);
 
-    // After a clean stop and a new start on the same folder: no debris, still nothing visible.
+    // After a clean stop and a new start on the same folder: the cut-off upload is still held
+    // in .fex/partial, as many bytes as before, nothing else is aside, nothing is visible.
     assert.equal(await server.stop(), 0);
+    const aside = await asideUploads(server.dir);
+    assert.equal(aside.length, 1, JSON.stringify(aside));
+    assert.match(aside[0]!.name, /^partial\/[0-9a-f]{64}\.part$/);
+    assert.ok(aside[0]!.size > 0 && aside[0]!.size < huge.length, JSON.stringify(aside));
     server = await startServer({ dir: server.dir });
     proxy.target = server.port;
-    assert.deepEqual(await entries(join(server.dir, '.fex', 'tmp')), []);
+    assert.deepEqual(await asideUploads(server.dir), aside);
     assert.deepEqual(await entries(server.dir), ['.fex', 'kept.bin']);
     const again = await dirLong(user, ['--server', proxy.address]);
     assert.deepEqual(
@@ -279,11 +269,13 @@ describe('a client killed with SIGKILL in the middle of an upload', () => {
       [['kept.bin', kept.length, sha256(kept)]],
     );
 
-    // Nothing lost: the same upload, run again, completes whole, and leaves nothing aside.
-    const retry = await user.run(['store', 'huge.bin', '--server', proxy.address]);
-    assert.match(retry.stdout, uploadedLine('Kim', 'huge.bin'), retry.stderr);
+    // Nothing lost: the same upload, run again, resumes where the held bytes end, completes
+    // whole, and leaves nothing aside.
+    const retry = await user.run(['store', 'huge.bin', '--server', proxy.address, '--json']);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.equal(JSON.parse(retry.stdout).resumedFrom, aside[0]!.size);
     assert.ok((await readFile(join(server.dir, 'huge.bin'))).equals(huge));
-    assert.deepEqual(await partials(server.dir), []);
+    assert.deepEqual(await asideUploads(server.dir), []);
   });
 });
 
@@ -326,7 +318,7 @@ describe('the server killed with SIGKILL in the middle of uploads', () => {
     ];
     await held;
     await until('two partial uploads on the server', async () => {
-      const aside = await partials(server.dir);
+      const aside = await asideUploads(server.dir);
       return aside.length === 2 && aside.every((p) => p.size > 0);
     });
     server.process.kill('SIGKILL');
@@ -347,10 +339,18 @@ describe('the server killed with SIGKILL in the middle of uploads', () => {
     assert.ok(replaced.equals(oldVersion) || replaced.equals(newVersion), 'replaced.bin damaged');
     assert.ok((await readFile(join(server.dir, 'kept.bin'))).equals(kept));
 
+    // Both cut-off uploads are cut in .fex/partial; the restart keeps them as they are.
+    const cut = await asideUploads(server.dir);
+    assert.equal(cut.length, 2, JSON.stringify(cut));
+    for (const part of cut) {
+      assert.match(part.name, /^partial\/[0-9a-f]{64}\.part$/);
+      assert.ok(part.size > 0, JSON.stringify(cut));
+    }
+
     // The restarted server lists exactly the completed files, with their checksums.
     server = await startServer({ dir: server.dir });
     proxy.target = server.port;
-    assert.deepEqual(await entries(join(server.dir, '.fex', 'tmp')), []);
+    assert.deepEqual(await asideUploads(server.dir), cut);
     const listed = await dirLong(user, on);
     assert.deepEqual(
       listed.map((f) => [f.name, f.size, f.owner, f.sha256]),
@@ -363,14 +363,20 @@ describe('the server killed with SIGKILL in the middle of uploads', () => {
     assert.equal(back.code, 0, JSON.stringify(back));
     assert.ok((await readFile(join(user.home, 'back.bin'))).equals(replaced));
 
-    // Nothing lost: the interrupted uploads, run again, complete whole.
+    // Nothing lost: the interrupted uploads, run again, resume from the cut bytes and complete.
+    const resumedFrom = [];
     for (const path of [join('new', 'replaced.bin'), 'fresh.bin']) {
-      const r = await user.run(['store', path, ...on]);
+      const r = await user.run(['store', path, ...on, '--json']);
       assert.equal(r.code, 0, JSON.stringify(r));
+      resumedFrom.push(JSON.parse(r.stdout).resumedFrom as number);
     }
+    assert.deepEqual(
+      resumedFrom.sort((a, b) => a - b),
+      cut.map((part) => part.size).sort((a, b) => a - b),
+    );
     assert.ok((await readFile(join(server.dir, 'replaced.bin'))).equals(newVersion));
     assert.ok((await readFile(join(server.dir, 'fresh.bin'))).equals(fresh));
-    assert.deepEqual(await partials(server.dir), []);
+    assert.deepEqual(await asideUploads(server.dir), []);
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  asideUploads,
   cleanup,
   makeUser,
   startServer,
@@ -143,7 +144,7 @@ describe('one-shot refusals', () => {
     assert.equal(r.stderr, 'Error: File too large: 2048 bytes, the server accepts at most 1024.\n');
     assert.equal(r.code, 7);
     assert.deepEqual(await visibleFiles(small.dir), []);
-    assert.deepEqual(await readdir(join(small.dir, '.fex', 'tmp')), []);
+    assert.deepEqual(await asideUploads(small.dir), []);
   });
 
   it('answers usage errors with the parameters message and status 2', async () => {
