@@ -1,6 +1,6 @@
 /**
  * Faults injected into real processes: a client killed in the middle of an upload or a download,
- * the server killed in the middle of an upload, and a disk that fills up. Whatever happens, no
+ * the server killed in the middle of an upload (a disk that fills up is full-disk.test.ts). No
  * partial file becomes visible, no old version is damaged, an upload cut off is held in
  * .fex/partial (invisible) across the server's next start, and running the interrupted transfer
  * again resumes from the held bytes and completes it.
@@ -18,11 +18,6 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Session } from '../../src/client/session.js';
-import { FexError } from '../../src/shared/errors.js';
-import { FexServer } from '../../src/server/server.js';
-import { LocalStorage } from '../../src/server/storage/local-storage.js';
-import type { PendingPut, PutOptions, Storage } from '../../src/server/storage/storage.js';
 import {
   asideUploads,
   BIN,
@@ -30,7 +25,6 @@ import {
   cleanup,
   makeUser,
   startServer,
-  tempDir,
   uploadedLine,
   type RunResult,
   type RunningServer,
@@ -450,130 +444,3 @@ describe('a client killed with SIGKILL in the middle of a download', () => {
     }
   });
 });
-
-/** The error a full disk gives: an Error with the errno code, as node:fs makes them. */
-function enospc(): NodeJS.ErrnoException {
-  return Object.assign(new Error('ENOSPC: no space left on device, write'), {
-    code: 'ENOSPC',
-    errno: -28,
-    syscall: 'write',
-  });
-}
-
-/** `target`, with some members replaced; everything else (present and future) passes through. */
-function delegate<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
-
-/**
- * LocalStorage on a disk with room for `room` bytes per upload. `where` says where the error
- * comes from: from the disk under LocalStorage's own writes ('disk'), or thrown as is by the
- * backend's PendingPut.write ('backend'), as a third-party storage might.
- */
-function fullDiskStorage(dir: string, room: number, where: 'disk' | 'backend') {
-  const inner = new LocalStorage(dir);
-  const counts = { puts: 0 };
-  const put = async (name: string, options: PutOptions): Promise<PendingPut> => {
-    counts.puts += 1;
-    const pending = await inner.put(name, options);
-    const write = async (body: AsyncIterable<Buffer>): Promise<number> => {
-      let written = 0;
-      let full = false;
-      async function* limited(): AsyncGenerator<Buffer> {
-        for await (const chunk of body) {
-          if (written + chunk.length > room) {
-            if (where === 'disk') throw enospc();
-            full = true;
-            return;
-          }
-          written += chunk.length;
-          yield chunk;
-        }
-      }
-      const n = await pending.write(limited());
-      if (full) throw enospc();
-      return n;
-    };
-    return delegate<PendingPut>(pending, { write });
-  };
-  return { storage: delegate<Storage>(inner, { put }), counts };
-}
-
-for (const where of ['disk', 'backend'] as const) {
-  describe(`a full disk (ENOSPC from the ${where === 'disk' ? 'disk under LocalStorage' : 'storage backend'})`, () => {
-    let server: FexServer;
-    let counts: { puts: number };
-    let dir: string;
-    let address: string;
-    let port: number;
-    let user: User;
-    const big = randomBytes(4 * MiB);
-    const small = randomBytes(100 * 1024);
-
-    before(async () => {
-      dir = join(await tempDir('fex-full-'), 'files');
-      await mkdir(dir);
-      const full = fullDiskStorage(dir, MiB, where);
-      counts = full.counts;
-      server = new FexServer({ dir, storage: full.storage, port: 0 });
-      ({ port } = await server.start());
-      address = `127.0.0.1:${port}`;
-      user = await makeUser();
-      await writeFile(join(user.home, 'big.bin'), big);
-      await writeFile(join(user.home, 'small.bin'), small);
-    });
-    after(async () => {
-      await server.stop();
-      await cleanup();
-    });
-
-    it('says so in one line, exits 7, keeps nothing, and stays in step', async () => {
-      const on = ['--server', address, '--handle', 'Fay'];
-      const r = await user.run(['store', 'big.bin', ...on]);
-      assert.deepEqual(
-        { code: r.code, stdout: r.stdout, stderr: r.stderr },
-        { code: 7, stdout: '', stderr: 'Error: The server has no space left for this file.\n' },
-      );
-      assert.equal(counts.puts, 1);
-      assert.deepEqual(await entries(dir), ['.fex']);
-      assert.deepEqual(await entries(join(dir, '.fex', 'tmp')), []);
-
-      const listing = await user.run(['dir', ...on]);
-      assert.equal(listing.code, 0, JSON.stringify(listing));
-      assert.equal(listing.stdout, 'Server Directory\n');
-      const stored = await user.run(['store', 'small.bin', ...on]);
-      assert.match(stored.stdout, uploadedLine('Fay', 'small.bin'), stored.stderr);
-      assert.ok((await readFile(join(dir, 'small.bin'))).equals(small));
-    });
-
-    it('keeps the same connection usable after the refusal', async () => {
-      const session = await Session.open({ host: '127.0.0.1', port });
-      try {
-        await session.register(`Ses${where}`);
-        await assert.rejects(session.store(join(user.home, 'big.bin')), (error: unknown) => {
-          assert.ok(error instanceof FexError, String(error));
-          assert.equal(error.code, 'E_DISK_FULL');
-          return true;
-        });
-        const files = await session.dir();
-        assert.deepEqual(
-          files.map((f) => f.name),
-          ['small.bin'],
-        );
-        await writeFile(join(user.home, 'other.bin'), small.subarray(0, 1000));
-        const entry = await session.store(join(user.home, 'other.bin'));
-        assert.equal(entry.sha256, sha256(small.subarray(0, 1000)));
-        assert.deepEqual(await entries(dir), ['.fex', 'other.bin', 'small.bin']);
-        assert.deepEqual(await entries(join(dir, '.fex', 'tmp')), []);
-      } finally {
-        await session.leave();
-      }
-    });
-  });
-}
