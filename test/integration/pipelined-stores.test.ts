@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   cleanup,
@@ -17,6 +19,7 @@ import {
   type RunningServer,
 } from '../helpers/harness.js';
 import type { Header } from '../../src/protocol/constants.js';
+import { FrameReader } from '../../src/protocol/frame.js';
 import { greeted, type RawClient } from '../helpers/raw-client.js';
 import { transcript } from './shell-support.js';
 
@@ -26,6 +29,76 @@ const lines = (...all: string[]) => all.map((line) => `${line}\n`).join('');
 /** Visible files of the storage folder (the reserved `.fex` left out). */
 async function visible(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name !== '.fex').sort();
+}
+
+/**
+ * A proxy that holds the server's answers from the first `store` request it sees until it has
+ * seen `stores` of them: a client that waits for each answer before the next store never gets
+ * one (and gives up after FEX_TIMEOUT), while a pipelined client has sent them all by then.
+ */
+class AnswerHoldingProxy {
+  private readonly net: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+  /** Store requests seen, over all connections. */
+  seen = 0;
+
+  constructor(
+    private readonly target: number,
+    private readonly stores: number,
+  ) {
+    this.net = createServer((client) => this.accept(client));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.net.listen(0, '127.0.0.1', resolve));
+    this.port = (this.net.address() as { port: number }).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.net.close(() => resolve()));
+  }
+
+  private get holding(): boolean {
+    return this.seen > 0 && this.seen < this.stores;
+  }
+
+  private accept(client: Socket): void {
+    const server = connect({ host: '127.0.0.1', port: this.target });
+    for (const socket of [client, server]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    }
+    client.on('close', () => server.destroy());
+    server.on('close', () => client.destroy());
+    // The client's frames, read aside to count its store requests.
+    const copy = new PassThrough();
+    const reader = new FrameReader(copy);
+    const held: Buffer[] = [];
+    const release = () => {
+      if (this.holding) return;
+      for (const chunk of held.splice(0)) client.write(chunk);
+    };
+    void (async () => {
+      for (let frame = await reader.next(); frame; frame = await reader.next())
+        if (frame.type === 'store') {
+          this.seen += 1;
+          release();
+        }
+    })().catch(() => undefined);
+    client.on('data', (chunk: Buffer) => {
+      copy.write(chunk);
+      server.write(chunk);
+    });
+    client.on('end', () => copy.end());
+    server.on('data', (chunk: Buffer) => {
+      if (this.holding) held.push(chunk);
+      else client.write(chunk);
+    });
+  }
 }
 
 describe('stores with their body in the request', () => {
@@ -233,6 +306,40 @@ describe('a run of /store lines through a pipe', () => {
     assert.equal(await readFile(join(server.dir, 'a.txt'), 'utf8'), 'a, second');
     assert.deepEqual(await readFile(join(server.dir, 'big.bin')), big);
     assert.equal(await readFile(join(server.dir, 'taken.txt'), 'utf8'), 'first');
+  });
+
+  it('sends the run of stores without waiting for each answer', async () => {
+    // Fails, after FEX_TIMEOUT, if the shell stores line by line (storeRunsAsBuilt() false).
+    const names = ['p1.txt', 'p2.txt', 'p3.txt', 'p4.txt'];
+    const proxy = await new AnswerHoldingProxy(server.port, names.length).start();
+    try {
+      const user = await makeUser();
+      await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
+      const r = await transcript(
+        user,
+        ['shell'],
+        lines(
+          `/join 127.0.0.1 ${proxy.port}`,
+          '/register Ahead',
+          ...names.map((name) => `/store ${name}`),
+          '/leave',
+        ),
+        { FEX_TIMEOUT: '10' },
+      );
+      assert.equal(
+        r.output,
+        lines(
+          'Connection to the File Exchange Server is successful!',
+          'Welcome Ahead!',
+          ...names.map((name) => `Ahead<TIME>: Uploaded ${name}`),
+          'Connection closed. Thank you!',
+        ),
+      );
+      assert.equal(r.code, 0);
+      assert.equal(proxy.seen, names.length);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('stores hundreds of small files, each line in order', async () => {

@@ -36,14 +36,19 @@ export interface Transcript {
  * the file's order is the order of the writes, so this also checks that each line's output is
  * out before the next line's.
  */
-export async function transcript(user: User, args: string[], input: string): Promise<Transcript> {
+export async function transcript(
+  user: User,
+  args: string[],
+  input: string,
+  env: Record<string, string> = {},
+): Promise<Transcript> {
   const file = join(await tempDir('fex-out-'), 'transcript');
   const out = await open(file, 'w');
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], {
         cwd: user.home,
-        env: cleanEnv(user.home),
+        env: cleanEnv(user.home, env),
         stdio: ['pipe', out.fd, out.fd],
       });
       child.on('error', reject);
