@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -30,6 +30,7 @@ import {
   type RunningServer,
   type User,
 } from '../helpers/harness.js';
+import { Relay } from '../helpers/relay.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -96,30 +97,13 @@ async function killChildren(): Promise<void> {
  * back (blocking the sender, or with `drop` reading and dropping it): the receiver waits for
  * bytes that never come. When either side goes away, the other is cut at once, as the kernel
  * does when a process dies. Clients keep talking to the same address when the server behind it
- * restarts on another port.
+ * restarts on another port (`target`).
  */
-class HoldingProxy {
-  private readonly net: Server;
-  private readonly sockets = new Set<Socket>();
+class HoldingProxy extends Relay {
   private holdsSeen = 0;
   private holdWaiters: Array<{ count: number; resolve: () => void }> = [];
-  port = 0;
   /** Applies to connections accepted from now on. */
   limits: { up?: number; down?: number; drop?: boolean } = {};
-
-  constructor(public target: number) {
-    this.net = createServer((client) => this.accept(client));
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.net.listen(0, '127.0.0.1', resolve));
-    this.port = (this.net.address() as { port: number }).port;
-    return this;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
 
   /**
    * Resolves once `count` more directions (over all connections) have reached their limit,
@@ -130,20 +114,7 @@ class HoldingProxy {
     return new Promise((resolve) => this.holdWaiters.push({ count: target, resolve }));
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.net.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
-    const upstream = connect({ host: '127.0.0.1', port: this.target });
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => this.sockets.delete(socket));
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  protected override wire(client: Socket, upstream: Socket): void {
     const { up = Infinity, down = Infinity, drop = false } = this.limits;
     this.forward(client, upstream, up, drop);
     this.forward(upstream, client, down, drop);

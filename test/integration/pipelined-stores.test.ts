@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import {
 import type { Header } from '../../src/protocol/constants.js';
 import { FrameReader } from '../../src/protocol/frame.js';
 import { greeted, type RawClient } from '../helpers/raw-client.js';
+import { Relay } from '../helpers/relay.js';
 import { transcript } from './shell-support.js';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -32,62 +32,23 @@ async function visible(dir: string): Promise<string[]> {
 }
 
 /**
- * A proxy that holds the server's answers from the first `store` request it sees until it has
+ * A relay that holds the server's answers from the first `store` request it sees until it has
  * seen `stores` of them: a client that waits for each answer before the next store never gets
  * one (and gives up after FEX_TIMEOUT), while a pipelined client has sent them all by then.
  */
-class AnswerHoldingProxy {
-  private readonly net: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  /** Store requests seen, over all connections. */
-  seen = 0;
-
-  constructor(
-    private readonly target: number,
-    private readonly stores: number,
-  ) {
-    this.net = createServer((client) => this.accept(client));
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.net.listen(0, '127.0.0.1', resolve));
-    this.port = (this.net.address() as { port: number }).port;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.net.close(() => resolve()));
-  }
-
-  private get holding(): boolean {
-    return this.seen > 0 && this.seen < this.stores;
-  }
-
-  private accept(client: Socket): void {
-    const server = connect({ host: '127.0.0.1', port: this.target });
-    for (const socket of [client, server]) {
-      this.sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => this.sockets.delete(socket));
-    }
-    client.on('close', () => server.destroy());
-    server.on('close', () => client.destroy());
-    // The client's frames, read aside to count its store requests.
+function answerHoldingRelay(target: number, stores: number) {
+  const counted = { seen: 0 };
+  const holding = () => counted.seen > 0 && counted.seen < stores;
+  const relay = new Relay(target, (client, server) => {
+    // The client's frames, read aside to count its store requests. The count is taken in the
+    // same turn of the event loop as the request is forwarded, so before any answer can come.
     const copy = new PassThrough();
     const reader = new FrameReader(copy);
     const held: Buffer[] = [];
-    const release = () => {
-      if (this.holding) return;
-      for (const chunk of held.splice(0)) client.write(chunk);
-    };
     void (async () => {
       for (let frame = await reader.next(); frame; frame = await reader.next())
-        if (frame.type === 'store') {
-          this.seen += 1;
-          release();
-        }
+        if (frame.type === 'store' && ++counted.seen && !holding())
+          for (const chunk of held.splice(0)) client.write(chunk);
     })().catch(() => undefined);
     client.on('data', (chunk: Buffer) => {
       copy.write(chunk);
@@ -95,10 +56,11 @@ class AnswerHoldingProxy {
     });
     client.on('end', () => copy.end());
     server.on('data', (chunk: Buffer) => {
-      if (this.holding) held.push(chunk);
+      if (holding()) held.push(chunk);
       else client.write(chunk);
     });
-  }
+  });
+  return Object.assign(relay, { counted });
 }
 
 describe('stores with their body in the request', () => {
@@ -311,7 +273,7 @@ describe('a run of /store lines through a pipe', () => {
   it('sends the run of stores without waiting for each answer', async () => {
     // Fails, after FEX_TIMEOUT, if the shell stores line by line (storeRunsAsBuilt() false).
     const names = ['p1.txt', 'p2.txt', 'p3.txt', 'p4.txt'];
-    const proxy = await new AnswerHoldingProxy(server.port, names.length).start();
+    const proxy = await answerHoldingRelay(server.port, names.length).start();
     try {
       const user = await makeUser();
       await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
@@ -336,7 +298,7 @@ describe('a run of /store lines through a pipe', () => {
         ),
       );
       assert.equal(r.code, 0);
-      assert.equal(proxy.seen, names.length);
+      assert.equal(proxy.counted.seen, names.length);
     } finally {
       await proxy.stop();
     }

@@ -1,21 +1,115 @@
 /** The one table of failures: exact user-facing lines and exit statuses. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ERROR_TABLE, EXIT, FexError, isErrorCode } from '../../src/shared/errors.js';
+import { ERROR_WHEN } from '../../src/shared/error-docs.js';
+import {
+  ERROR_TABLE,
+  EXIT,
+  FexError,
+  isErrorCode,
+  type ErrorCode,
+} from '../../src/shared/errors.js';
+import { ROOT } from '../helpers/harness.js';
 
-const exitStatuses = new Set<number>(Object.values(EXIT));
+const codes = Object.keys(ERROR_TABLE) as ErrorCode[];
+const placeholders = (template: string) => [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+
+/** The rows of a markdown table between `<!-- BEGIN name -->` and `<!-- END name -->`. */
+function documented(markdown: string, name: string): string[][] {
+  const from = markdown.indexOf(`<!-- BEGIN ${name} -->`);
+  const to = markdown.indexOf(`<!-- END ${name} -->`);
+  assert.ok(from >= 0 && to > from, `no ${name} in the doc`);
+  return markdown
+    .slice(from, to)
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| -'))
+    .slice(1)
+    .map((line) =>
+      line
+        .slice(2, -2)
+        .split(' | ')
+        .map((cell) => cell.trim().replace(/^`|`$/g, '')),
+    );
+}
 
 describe('ERROR_TABLE', () => {
-  it('gives every code a non-empty message and a non-zero documented exit status', () => {
-    const codes = Object.keys(ERROR_TABLE);
-    assert.ok(codes.length > 20);
+  it('gives every code a one-line message and a failure exit status of EXIT', () => {
+    const statuses = new Set<number>(Object.values(EXIT));
     for (const code of codes) {
+      const { message, exit } = ERROR_TABLE[code];
       assert.ok(isErrorCode(code));
-      const spec = ERROR_TABLE[code];
-      assert.ok(spec.message.trim().length > 0, code);
-      assert.ok(exitStatuses.has(spec.exit), `${code} exit ${spec.exit}`);
-      assert.notEqual(spec.exit, EXIT.ok, code);
+      assert.match(message, /^[A-Z{][^\n]*[^\s]$/, `${code}: one line, capitalised, trimmed`);
+      assert.doesNotMatch(message, /^Error:/, `${code}: the line adds "Error: " itself`);
+      assert.match(message, /[.!]$|\{\w+\}$/, `${code}: a sentence, or ends with its reason`);
+      assert.ok(statuses.has(exit) && exit !== EXIT.ok, `${code} exit ${exit}`);
+      assert.equal(new FexError(code).exit, exit, code);
     }
+  });
+
+  it('names wire codes E_ and client codes otherwise, all in capitals', () => {
+    for (const code of codes) assert.match(code, /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/, code);
+    const wire = codes.filter((code) => code.startsWith('E_'));
+    assert.ok(wire.includes('E_NOT_FOUND') && wire.includes('E_INTERNAL'));
+    assert.ok(!wire.includes('CONNECT_FAILED' as ErrorCode));
+  });
+
+  it('has exit statuses 0 to 10, one per kind, each kind used by a code but the plugin one', () => {
+    const statuses = Object.values(EXIT);
+    assert.deepEqual(
+      [...statuses].sort((a, b) => a - b),
+      Array.from({ length: 11 }, (_, i) => i),
+    );
+    for (const [kind, status] of Object.entries(EXIT)) {
+      const used = codes.some((code) => ERROR_TABLE[code].exit === status);
+      // 0 is success, and 10 is for codes no table knows: a server plugin's own.
+      assert.equal(used, kind !== 'ok' && kind !== 'plugin', kind);
+    }
+    assert.equal(EXIT.usage, 2, 'SPEC.md: usage errors exit 2');
+  });
+
+  it('fills every placeholder of every message from its details', () => {
+    for (const code of codes) {
+      const names = placeholders(ERROR_TABLE[code].message);
+      const details = Object.fromEntries(names.map((name) => [name, `<${name}>`]));
+      const error = new FexError(code, details);
+      assert.doesNotMatch(error.message, /[{}]/, code);
+      for (const name of names) assert.ok(error.message.includes(`<${name}>`), `${code} {${name}}`);
+      assert.equal(error.line, `Error: ${error.message}`);
+    }
+  });
+
+  it('matches the exit statuses and codes documented in docs/cli.md and docs/protocol.md', async () => {
+    const cli = await readFile(join(ROOT, 'docs', 'cli.md'), 'utf8');
+    const rows = documented(cli, 'ERROR TABLE');
+    assert.deepEqual(
+      rows.map(([code]) => code),
+      codes,
+    );
+    for (const [code, message, exit] of rows) {
+      const spec = ERROR_TABLE[code as ErrorCode];
+      assert.equal(message, spec.message, code);
+      assert.equal(
+        exit,
+        `${spec.exit} (${Object.keys(EXIT).find((k) => EXIT[k as keyof typeof EXIT] === spec.exit)})`,
+        code,
+      );
+    }
+    const exits = documented(cli, 'EXIT TABLE');
+    assert.deepEqual(
+      exits.map(([status, name]) => [Number(status), name]),
+      Object.entries(EXIT).map(([name, status]) => [status, name]),
+    );
+    const protocol = await readFile(join(ROOT, 'docs', 'protocol.md'), 'utf8');
+    assert.deepEqual(
+      documented(protocol, 'WIRE ERROR TABLE').map(([code]) => code),
+      codes.filter((code) => code.startsWith('E_')),
+    );
+  });
+
+  it('says for every code when it arises', () => {
+    for (const code of codes) assert.ok(ERROR_WHEN[code]?.trim(), code);
   });
 
   it('keeps the SPEC.md error lines word for word', () => {
