@@ -127,11 +127,11 @@ export class OneShotClient implements Client {
         return await task(session);
       }
       const result = task(session);
+      // Its failure may arrive while the claim still saves the credential: observed from now on
+      // (else Node ends the process for an unhandled rejection), and reported below.
+      result.catch(() => undefined);
       void session.leave();
-      await claimed.catch((error: unknown) => {
-        result.catch(() => undefined);
-        throw error;
-      });
+      await claimed;
       return await result;
     } finally {
       await session.leave();
