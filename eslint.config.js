@@ -102,7 +102,9 @@ export default tseslint.config(
     files: ['plugins/**/*.js'],
     ignores: ['plugins/*/test/**'],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver()] },
+    // Without following links: 'fex' is then node_modules/fex/..., not this repository's dist/,
+    // where a link (as the build makes for the first-party plugins) would lead.
+    settings: { 'import-x/resolver-next': [createNodeResolver({ symlinks: false })] },
     rules: {
       'import-x/no-restricted-paths': [
         'error',
