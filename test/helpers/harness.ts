@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { cleanEnv, runFex, type RunResult } from '../../src/testing/kit.js';
+
+// The test kit's own pieces, shared rather than copied.
+export { cleanEnv, runFex, type RunResult };
 
 /** The repository root (this file is compiled to dist/test/helpers). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,23 +35,6 @@ export async function tempDir(prefix = 'fex-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** An environment for a child `fex`: its own config and data dirs, no inherited FEX_ vars. */
-export function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('FEX_') && !key.startsWith('XDG_') && !key.startsWith('NODE_TEST'))
-      env[key] = value;
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    NO_COLOR: '1',
-    ...extra,
-  };
 }
 
 export interface RunningServer {
@@ -113,12 +100,6 @@ export async function startServer(
   return { port, host, dir, address: `${host}:${port}`, process: child, output, stop, waitForLine };
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 export interface User {
   home: string;
   /** Runs `fex ...args` as this user, in the user's own folder. */
@@ -140,26 +121,6 @@ export async function makeUser(): Promise<User> {
         input: options.input,
       }),
   };
-}
-
-export function runFex(
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
-): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
 }
 
 /** The upload line of SPEC.md, with the time left open. */
