@@ -96,6 +96,29 @@ describe('messaging plugin', () => {
     },
   );
 
+  it('answers --json like a built-in command, failures included', LIMIT, async () => {
+    const ann = await messagingUser();
+    const on = ['--server', server.address, '--handle', 'AnnJson'];
+    const sent = await ann.run(['broadcast', 'hello', 'all', '--json', ...on]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(JSON.parse(sent.stdout).line, /^AnnJson<[-\d :]+>: hello all$/);
+    const refused = await ann.run(['msg', 'Nobody', 'hi', '--json', ...on]);
+    assert.deepEqual(JSON.parse(refused.stdout), {
+      error: {
+        code: 'E_MSG_UNKNOWN_HANDLE',
+        message: 'No user "Nobody" is registered on this server.',
+        exit: 10,
+      },
+    });
+    assert.equal(refused.stderr, '');
+    assert.equal(refused.code, 10);
+    // A failure of the client itself, before any request: the same JSON shape as `fex dir`'s.
+    const nowhere = await ann.run(['broadcast', 'hi', '--json', '--server', 'nowhere']);
+    const dir = await ann.run(['dir', '--json', '--server', 'nowhere']);
+    assert.equal(nowhere.stdout, dir.stdout);
+    assert.equal(nowhere.code, dir.code);
+  });
+
   it('is gone from the shell and the CLI once unlinked', LIMIT, async () => {
     const user = await messagingUser();
     assert.equal((await user.run(['plugins', 'unlink', 'fex-plugin-messaging'])).code, 0);
