@@ -55,7 +55,7 @@ export default function messaging() {
           const from = /** @type {string} */ (ctx.connection.handle);
           const to = request.to;
           const text = checked(ctx, request.text);
-          if (!ctx.server.handles.has(to))
+          if (!(await ctx.server.handles.has(to)))
             throw ctx.server.fail(
               'E_MSG_UNKNOWN_HANDLE',
               `No user "${to}" is registered on this server.`,

@@ -1,6 +1,6 @@
 /**
  * One client connection: reads requests one after another and dispatches each to its handler
- * after the core checks (hello first, known type, valid fields, registered handle). A handler
+ * after the core checks (known type, handshake first, valid fields, registered handle). A handler
  * that fails answers this client with an error; the server and other clients carry on.
  */
 import type { Socket } from 'node:net';

@@ -4,13 +4,13 @@
  */
 import { FexError } from '../protocol/errors.js';
 import { handleProblem } from '../protocol/names.js';
-import type { HandleRegistry } from './handles.js';
+import type { HandleStore } from './handles.js';
 import type { Identity, Limits } from './plugin-api.js';
 
 export async function identify(
   current: string | undefined,
   identity: Identity,
-  handles: HandleRegistry,
+  handles: HandleStore,
   limits: Readonly<Limits>,
 ): Promise<{ handle: string; credential?: string }> {
   if ('register' in identity) {
@@ -25,7 +25,7 @@ export async function identify(
   const { handle: claimed, credential } = identity;
   if (typeof claimed !== 'string' || typeof credential !== 'string')
     throw new TypeError('identify: "handle" and "credential" must be strings');
-  const handle = handles.verify(claimed, credential);
+  const handle = await handles.verify(claimed, credential);
   if (current && current !== handle)
     throw new FexError('E_ALREADY_REGISTERED', { handle: current });
   return { handle };

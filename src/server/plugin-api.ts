@@ -49,7 +49,7 @@ export interface FilesView {
 /** The registered handles, read-only. */
 export interface HandlesView {
   /** Whether `handle` is registered here (without regard to case). */
-  has(handle: string): boolean;
+  has(handle: string): Promise<boolean>;
 }
 
 /** An event frame: `{ event: '<name>', ...fields }`; fex's shell prints its `line`. */

@@ -10,7 +10,7 @@ import { FexError } from '../protocol/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
 import { Connection, type ConnectionServices } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { HandleRegistry } from './handles.js';
+import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { loadServerId } from './server-id.js';
 import { builtinPlugin } from './handlers/index.js';
@@ -31,6 +31,8 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   plugins?: ServerPlugin[];
   storage?: Storage;
+  /** The handle registry; by default a JSON file in the folder's `.fex`. */
+  handles?: HandleStore;
   log?: Logger;
   /** Serve TLS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -43,7 +45,7 @@ export class FexServer {
   readonly services: ServerServices;
   /** What the built-in handlers are given besides: the storage. */
   private readonly core: CoreServices;
-  private readonly handles: HandleRegistry;
+  private readonly handles: HandleStore;
   private readonly connectionServices: ConnectionServices;
   private readonly registry = new HandlerRegistry();
   private readonly connections = new Set<Connection>();
@@ -58,7 +60,7 @@ export class FexServer {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     // Read when asked: the id is loaded by start(), after the services exist.
     const identity = () => this.identity;
-    const handles = new HandleRegistry(join(options.dir, RESERVED_DIR));
+    const handles = options.handles ?? new HandleRegistry(join(options.dir, RESERVED_DIR));
     this.handles = handles;
     // Views, not the objects behind them: a plugin in JavaScript cannot reach past its types.
     const services: ServerServices = {

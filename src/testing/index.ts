@@ -7,12 +7,14 @@ export {
   startServer,
   newUser,
   cleanup,
+  tempDir,
   FEX_BIN,
   type TestServer,
   type TestUser,
   type RunResult,
   type PluginUnderTest,
 } from './kit.js';
+export { LiveShell, maskTimes } from './live-shell.js';
 export {
   storageSuite,
   statOf,

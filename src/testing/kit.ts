@@ -16,6 +16,11 @@ export const FEX_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../.
 
 const cleanups: Array<() => Promise<void>> = [];
 
+/** Has `cleanup()` run `task` (last registered, first run). */
+export function deferCleanup(task: () => Promise<void>): void {
+  cleanups.push(task);
+}
+
 /** Stops every server and removes every folder the kit made so far. */
 export async function cleanup(): Promise<void> {
   while (cleanups.length > 0)
@@ -24,7 +29,8 @@ export async function cleanup(): Promise<void> {
       .catch(() => undefined);
 }
 
-async function tempFolder(prefix: string): Promise<string> {
+/** A new empty folder, removed by `cleanup()`. */
+export async function tempDir(prefix = 'fex-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -102,7 +108,7 @@ const absolute = (spec: string) =>
 export async function startServer(
   options: { plugins?: PluginUnderTest[]; limits?: Record<string, unknown> } = {},
 ): Promise<TestServer> {
-  const home = await tempFolder('fex-test-server-');
+  const home = await tempDir('fex-test-server-');
   const dir = join(home, 'files');
   const config = join(home, 'fex.config.json');
   const plugins = (options.plugins ?? []).map((plugin) =>
@@ -162,10 +168,11 @@ export interface TestUser {
 /**
  * A user of the real `fex` binary, in a home folder of their own, with the client half of each
  * plugin folder in `link` linked in (`fex plugins link`), so its commands work one-shot and in
- * the shell (`run(['shell'], { input: '/greet\n/exit\n' })`).
+ * the shell (`run(['shell'], { input: '/greet\n/exit\n' })`, or `LiveShell.start(user)` to type
+ * line by line and watch events arrive).
  */
 export async function newUser(options: { link?: string[] } = {}): Promise<TestUser> {
-  const home = await tempFolder('fex-test-user-');
+  const home = await tempDir('fex-test-user-');
   const run: TestUser['run'] = (args, { input, env } = {}) =>
     runFex(args, { cwd: home, env: cleanEnv(home, env), input });
   for (const folder of options.link ?? []) {

@@ -4,15 +4,21 @@
  * stopped by the test's cleanup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { cleanEnv, runFex, type RunResult } from '../../src/testing/kit.js';
+import {
+  cleanEnv,
+  cleanup,
+  deferCleanup,
+  runFex,
+  tempDir,
+  type RunResult,
+} from '../../src/testing/kit.js';
 
-// The test kit's own pieces, shared rather than copied.
-export { cleanEnv, runFex, type RunResult };
+// The test kit's own pieces, shared rather than copied: one cleanup() stops and removes what
+// either made.
+export { cleanEnv, cleanup, runFex, tempDir, type RunResult };
 
 /** The repository root (this file is compiled to dist/test/helpers). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -20,22 +26,6 @@ export const BIN = join(ROOT, 'bin', 'run.js');
 
 /** A test server plugin of test/fixtures/plugins, by file name. */
 export const pluginFixture = (name: string) => join(ROOT, 'test', 'fixtures', 'plugins', name);
-
-const cleanups: Array<() => Promise<void>> = [];
-
-/** Runs every registered cleanup; call from `after()` of each test file. */
-export async function cleanup(): Promise<void> {
-  while (cleanups.length > 0)
-    await cleanups
-      .pop()?.()
-      .catch(() => undefined);
-}
-
-export async function tempDir(prefix = 'fex-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface RunningServer {
   port: number;
@@ -82,7 +72,7 @@ export async function startServer(
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  cleanups.push(async () => {
+  deferCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });

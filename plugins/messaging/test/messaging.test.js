@@ -4,31 +4,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanup, makeUser, startServer } from '../../../dist/test/helpers/harness.js';
-import { LiveShell, stopShells } from '../../../dist/test/integration/shell-support.js';
+import { cleanup, LiveShell, newUser, startServer } from 'fex/testing';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 const LIMIT = { timeout: 30_000 };
 
 /** A user of fex with the messaging commands linked in. */
-async function messagingUser() {
-  const user = await makeUser();
-  const linked = await user.run(['plugins', 'link', plugin, '--no-install']);
-  assert.equal(linked.code, 0, linked.stderr);
-  return user;
-}
+const messagingUser = () => newUser({ link: [plugin] });
 
 describe('messaging plugin', () => {
-  /** @type {import('../../../dist/test/helpers/harness.js').RunningServer} */
+  /** @type {import('fex/testing').TestServer} */
   let server;
 
   before(async () => {
-    server = await startServer({ args: ['--plugin', plugin] });
+    server = await startServer({ plugins: [plugin] });
   });
-  after(async () => {
-    await stopShells();
-    await cleanup();
-  });
+  after(cleanup);
 
   it('adds /broadcast and /msg to the shell and to /?', LIMIT, async () => {
     const user = await messagingUser();
