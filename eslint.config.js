@@ -120,4 +120,26 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Plugins, first-party or the example, are written as any author outside this repository
+    // writes them: fex only through its SDK (`fex`, and `fex/testing` for tests), never its files.
+    files: ['plugins/**/*.js', 'examples/**/*.js'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fex/*', '!fex/testing', '!fex/package.json'],
+              message: 'A plugin imports only the SDK: "fex" or "fex/testing".',
+            },
+            {
+              group: ['**/src/**', '**/dist/**', '**/test/helpers/**', '**/bin/run.js'],
+              message: 'A plugin imports only the SDK ("fex", "fex/testing"), not fex\'s files.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -5,24 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cleanEnv } from '../../dist/src/testing/kit.js';
 import { check, collect, exited, runTimed, start, stop } from './util.mjs';
 
 /** An environment for a child fex: its own XDG dirs, no FEX_ variables inherited. */
 export function fexEnv(home, extra = {}) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('FEX_') && !key.startsWith('XDG_') && !key.startsWith('NODE_TEST'))
-      env[key] = value;
   mkdirSync(join(home, 'config'), { recursive: true });
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    NO_COLOR: '1',
-    ...extra,
-  };
+  return cleanEnv(home, extra);
 }
 
 let serverGraceMs = 15_000;

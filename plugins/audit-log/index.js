@@ -7,17 +7,13 @@
  * Options (from the server's config file): file (default "audit.log", relative to the server's
  * working folder), maxBytes (default 10 MiB), keep (default 5 rotated files).
  *
- * Built only on fex's public plugin interface; it imports nothing from fex at run time.
+ * Built only on fex's plugin SDK (the `fex` package), as a plugin outside this repository is.
  */
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { definePlugin, PLUGIN_API_VERSION } from 'fex';
 
-/** @typedef {import('fex').ServerPlugin} ServerPlugin */
-
-/**
- * @param {{ file?: string, maxBytes?: number, keep?: number }} [options]
- * @returns {ServerPlugin}
- */
+/** @param {{ file?: string, maxBytes?: number, keep?: number }} [options] */
 export default function auditLog(options = {}) {
   const file = resolve(options.file ?? 'audit.log');
   const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
@@ -53,9 +49,9 @@ export default function auditLog(options = {}) {
     return queue;
   }
 
-  return {
+  return definePlugin({
     name: 'audit-log',
-    apiVersion: 1,
+    apiVersion: PLUGIN_API_VERSION,
     async setup() {
       size = (await stat(file).catch(() => ({ size: 0 }))).size;
     },
@@ -78,5 +74,5 @@ export default function auditLog(options = {}) {
     teardown() {
       return queue;
     },
-  };
+  });
 }

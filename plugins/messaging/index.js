@@ -4,10 +4,9 @@
  * `msg {to, text}` to the connections of one handle. Each receiver gets an event frame
  * `{event: "message", from, to?, text, time, line}`; fex's shell prints its `line`.
  *
- * Built only on fex's public plugin interface; it imports nothing from fex at run time.
+ * Built only on fex's plugin SDK (the `fex` package), as a plugin outside this repository is.
  */
-
-/** @typedef {import('fex').ServerPlugin} ServerPlugin */
+import { definePlugin, PLUGIN_API_VERSION } from 'fex';
 
 const MAX_TEXT = 1000;
 
@@ -21,21 +20,20 @@ function stamp(d) {
 
 /**
  * @param {import('fex').RequestContext} ctx
- * @param {unknown} text
+ * @param {string} text
  */
 function checked(ctx, text) {
-  const value = /** @type {string} */ (text).trim();
+  const value = text.trim();
   if (value.length === 0) throw ctx.server.fail('E_MSG_EMPTY', 'The message is empty.');
   if (value.length > MAX_TEXT)
     throw ctx.server.fail('E_MSG_TOO_LONG', `The message is longer than ${MAX_TEXT} characters.`);
   return value;
 }
 
-/** @returns {ServerPlugin} */
 export default function messaging() {
-  return {
+  return definePlugin({
     name: 'messaging',
-    apiVersion: 1,
+    apiVersion: PLUGIN_API_VERSION,
     handlers: {
       broadcast: {
         params: { text: 'string' },
@@ -55,9 +53,9 @@ export default function messaging() {
         params: { to: 'string', text: 'string' },
         async run(ctx, request) {
           const from = /** @type {string} */ (ctx.connection.handle);
-          const to = /** @type {string} */ (request.to);
+          const to = request.to;
           const text = checked(ctx, request.text);
-          if (!ctx.server.handles.has(to))
+          if (!(await ctx.server.handles.has(to)))
             throw ctx.server.fail(
               'E_MSG_UNKNOWN_HANDLE',
               `No user "${to}" is registered on this server.`,
@@ -81,5 +79,5 @@ export default function messaging() {
         },
       },
     },
-  };
+  });
 }

@@ -8,31 +8,25 @@
  *
  * Options (from the server's config file): quota, maxFileSize: bytes, or text such as "100MiB".
  *
- * Built only on fex's public plugin interface; it imports nothing from fex at run time.
+ * Built only on fex's plugin SDK (the `fex` package), as a plugin outside this repository is.
  */
-
-/** @typedef {import('fex').ServerPlugin} ServerPlugin */
-
-const UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+import { definePlugin, parseSize, PLUGIN_API_VERSION } from 'fex';
 
 /**
+ * Bytes, or a size as operators write them ("100MiB"), with fex's own parser.
  * @param {string} name
  * @param {unknown} value
  * @returns {number}
  */
 function bytes(name, value) {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  const match =
-    typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim()) : null;
-  if (!match) throw new Error(`${name} must be a number of bytes or a size such as "100MiB"`);
-  const unit = /** @type {keyof typeof UNITS} */ ((match[2] ?? '').toLowerCase());
-  return Math.floor(Number(match[1]) * UNITS[unit]);
+  const parsed = typeof value === 'string' ? parseSize(value) : undefined;
+  if (parsed === undefined)
+    throw new Error(`${name} must be a number of bytes or a size such as "100MiB"`);
+  return parsed;
 }
 
-/**
- * @param {{ quota?: number | string, maxFileSize?: number | string }} [options]
- * @returns {ServerPlugin}
- */
+/** @param {{ quota?: number | string, maxFileSize?: number | string }} [options] */
 export default function quota(options = {}) {
   const limit = options.quota === undefined ? Infinity : bytes('quota', options.quota);
   const maxFileSize =
@@ -44,9 +38,9 @@ export default function quota(options = {}) {
   /** @param {import('fex').RequestContext} ctx @param {import('fex').Header} request */
   const key = (ctx, request) => `${ctx.connection.id}:${String(request.id)}`;
 
-  return {
+  return definePlugin({
     name: 'quota',
-    apiVersion: 1,
+    apiVersion: PLUGIN_API_VERSION,
     hooks: {
       async onRequest(ctx, request) {
         if (request.type !== 'store') return;
@@ -58,7 +52,7 @@ export default function quota(options = {}) {
             `File too large: ${size} bytes; files on this server may be at most ${maxFileSize} bytes.`,
           );
         let used = 0;
-        for (const file of await ctx.server.storage.list())
+        for (const file of await ctx.server.files.list())
           if (file.owner === handle && file.name !== request.name) used += file.size;
         const pending = inFlight.get(handle) ?? new Map();
         for (const bytes of pending.values()) used += bytes;
@@ -75,5 +69,5 @@ export default function quota(options = {}) {
         inFlight.delete(/** @type {string} */ (ctx.connection.handle));
       },
     },
-  };
+  });
 }

@@ -5,7 +5,8 @@
  */
 import { Command, Errors } from './oclif.js';
 import { FexError } from '../shared/errors.js';
-import { clientFor, type Client } from '../client/client.js';
+import type { Client } from '../client/client.js';
+import type { CallAnswer } from '../hooks/call-types.js';
 
 /** oclif's parse errors (missing, extra or malformed arguments and flags) carry `parse`. */
 function isUsageError(error: unknown): boolean {
@@ -26,11 +27,40 @@ export abstract class FexCommand extends Command {
   static override enableJsonFlag = true;
 
   protected async client(flags: { server?: string; handle?: string } = {}): Promise<Client> {
+    // Loaded when used: a plugin imports this class from `fex`, and its server half should not
+    // load the client with it.
+    const { clientFor } = await import('../client/client.js');
     return clientFor({
       configDir: this.config.configDir,
       server: flags.server,
       handle: flags.handle,
     });
+  }
+
+  /**
+   * Sends one request to the server through fex's `fex:call` hook: the shell's open session, or
+   * in one-shot use `flags.server`/`flags.handle`, else the remembered server and credentials.
+   * Resolves with the whole `ok` answer; a failure is thrown as a FexError, which `catch`
+   * reports like any fex command's.
+   */
+  protected async call(
+    type: string,
+    fields: Record<string, unknown> = {},
+    options: { action?: string; server?: string; handle?: string } = {},
+  ): Promise<CallAnswer> {
+    const { action, server, handle } = options;
+    const { successes, failures } = await this.config.runHook('fex:call', {
+      type,
+      fields,
+      action,
+      server,
+      handle,
+      report: false,
+    });
+    if (failures[0]) throw failures[0].error;
+    if (!successes[0])
+      throw new FexError('UNEXPECTED', { reason: 'this fex has no "fex:call" hook' });
+    return successes[0].result;
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<void> {

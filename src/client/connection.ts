@@ -259,8 +259,11 @@ export class ClientConnection extends EventEmitter {
         ? header.code
         : 'E_INTERNAL';
     const message = clean(header.message);
-    // A code this client does not know (a plugin's) keeps the server's words.
-    if (!isErrorCode(code)) return new FexError(code, details, message);
+    // A code this client does not know (a plugin's) keeps the server's words, and so does a
+    // built-in code the server marked as said in a handler's own words.
+    if (!isErrorCode(code)) return FexError.of(code, details, message);
+    if (header.custom === true && message !== undefined)
+      return new FexError(code, details, message);
     return new FexError(code, { ...details, ...(action ? { action } : {}) });
   }
 

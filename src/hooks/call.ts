@@ -3,30 +3,19 @@
  * fex. It sends one request through the current client (the shell's open session, or a one-shot
  * connection with the remembered server and credentials) and returns the answer. A failure is
  * printed as fex prints every failure, one `Error: ...` line, and ends the command with the
- * status of its kind. docs/plugins.md shows a command using it.
+ * status of its kind, unless the caller reports it itself (`report: false`, as FexCommand does).
+ * docs/plugins.md documents it.
  */
 import type { Config } from '@oclif/core';
 import { Errors } from '../cli/oclif.js';
 import { toFexError } from '../cli/base-command.js';
 import { clientFor } from '../client/client.js';
 import { printable } from '../client/messages.js';
-import type { Header } from '../protocol/constants.js';
-
-export interface CallOptions {
-  /** The request type a server plugin serves. */
-  type: string;
-  /** The request's fields. */
-  fields?: Record<string, unknown>;
-  /** Names the command in errors: "<action> failed. Please connect to the server first." */
-  action?: string;
-  /** The command's --server and --handle, if it has them. */
-  server?: string;
-  handle?: string;
-}
+import type { CallAnswer, CallOptions } from './call-types.js';
 
 // A custom hook: oclif calls it with the caller's options plus its Config.
-const hook = async function (options: CallOptions & { config: Config }): Promise<Header> {
-  const { config, type, fields = {}, action = type, server, handle } = options;
+const hook = async function (options: CallOptions & { config: Config }): Promise<CallAnswer> {
+  const { config, type, fields = {}, action = type, server, handle, report = true } = options;
   try {
     const client = await clientFor({ configDir: config.configDir, server, handle });
     const answer = await client.call(type, fields, action);
@@ -36,9 +25,10 @@ const hook = async function (options: CallOptions & { config: Config }): Promise
         key,
         typeof value === 'string' ? printable(value) : value,
       ]),
-    ) as Header;
+    ) as CallAnswer;
   } catch (error) {
     const fex = toFexError(error);
+    if (!report) throw fex;
     process.stderr.write(`${fex.line}\n`);
     throw new Errors.ExitError(fex.exit);
   }

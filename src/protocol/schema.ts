@@ -15,6 +15,38 @@ export type FieldKind = keyof typeof kinds;
 /** A field is required unless its kind ends with `?`. */
 export type Schema = Record<string, FieldKind | `${FieldKind}?`>;
 
+/** The value a field of each kind holds once checked. */
+interface KindValue {
+  string: string;
+  uint: number;
+  boolean: boolean;
+  sha256: string;
+}
+
+type RequiredFields<S extends Schema> = {
+  [K in keyof S as S[K] extends FieldKind ? K : never]: KindValue[S[K] & FieldKind];
+};
+type OptionalFields<S extends Schema> = {
+  [K in keyof S as S[K] extends FieldKind ? never : K]?: S[K] extends `${infer F extends
+    FieldKind}?`
+    ? KindValue[F]
+    : never;
+};
+
+/**
+ * The type of a request whose fields passed `schema`: what a handler's `request` is, inferred
+ * from its `params` (as fastify's type providers infer a route's body from its JSON schema).
+ * `id` is always there (a request without one is refused); `body` when the request carries one.
+ */
+export type RequestOf<S extends Schema> = {
+  readonly type: string;
+  readonly id: number;
+  readonly body?: number;
+} & (string extends keyof S
+  ? // A schema not known to the compiler: any fields.
+    Readonly<Record<string, unknown>>
+  : Readonly<RequiredFields<S> & OptionalFields<S>>);
+
 /** Fields every frame may carry, whatever its type. */
 const FRAME_FIELDS = new Set(['type', 'id', 'body']);
 

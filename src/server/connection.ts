@@ -1,6 +1,6 @@
 /**
  * One client connection: reads requests one after another and dispatches each to its handler
- * after the core checks (hello first, known type, valid fields, registered handle). A handler
+ * after the core checks (known type, handshake first, valid fields, registered handle). A handler
  * that fails answers this client with an error; the server and other clients carry on.
  */
 import type { Socket } from 'node:net';
@@ -8,9 +8,23 @@ import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
-import { schemaProblem, type Schema } from '../protocol/schema.js';
-import type { HandlerRegistry } from './handler-registry.js';
-import type { ConnectionInfo, Handler, RequestContext, ServerServices } from './plugin-api.js';
+import { schemaProblem, type RequestOf, type Schema } from '../protocol/schema.js';
+import type { CoreServices } from './core-services.js';
+import type { HandlerEntry, HandlerRegistry } from './handler-registry.js';
+import type { ConnectionInfo, Identity, RequestContext, ServerServices } from './plugin-api.js';
+
+/** What a connection needs of its server. */
+export interface ConnectionServices {
+  /** Given to plugins' handlers and to every hook. */
+  plugin: ServerServices;
+  /** Given to the built-in handlers. */
+  core: CoreServices;
+  /** Checks and performs an identity change (identify.ts). */
+  identify(
+    current: string | undefined,
+    identity: Identity,
+  ): Promise<{ handle: string; credential?: string }>;
+}
 
 /** Bytes of one request's own frames, for onResponse hooks. */
 interface Traffic {
@@ -24,9 +38,11 @@ interface Traffic {
 /** Most requests of one connection finishing in the background at once (backpressure). */
 const MAX_DETACHED = 64;
 
-export class Connection implements ConnectionInfo {
-  handle: string | undefined;
-  greeted = false;
+export class Connection {
+  private acting: string | undefined;
+  private greeted = false;
+  /** What handlers and hooks see of this connection: read-only. */
+  readonly info: ConnectionInfo;
   /** True while a request is reading from the stream. */
   private serving = false;
   /** Requests that detached from the stream and have not been answered yet. */
@@ -43,11 +59,20 @@ export class Connection implements ConnectionInfo {
   constructor(
     readonly id: number,
     private readonly socket: Socket,
-    private readonly services: ServerServices,
+    private readonly server: ConnectionServices,
     private readonly registry: HandlerRegistry,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    const { limits } = services;
+    this.info = Object.freeze(
+      Object.defineProperties(
+        { id, remote: this.remote, end: () => this.end() },
+        {
+          handle: { get: () => this.acting, enumerable: true },
+          greeted: { get: () => this.greeted, enumerable: true },
+        },
+      ),
+    ) as ConnectionInfo;
+    const { limits } = server.plugin;
     const ms = (seconds: number) => seconds * 1000;
     this.reader = new FrameReader(socket, {
       maxHeaderBytes: limits.maxHeaderBytes,
@@ -62,6 +87,15 @@ export class Connection implements ConnectionInfo {
 
   readonly remote: string;
 
+  /** The handle this connection acts as, once identified. */
+  get handle(): string | undefined {
+    return this.acting;
+  }
+
+  private get services(): ServerServices {
+    return this.server.plugin;
+  }
+
   /** Serves requests until the client leaves or the connection breaks. */
   async serve(): Promise<void> {
     try {
@@ -69,7 +103,7 @@ export class Connection implements ConnectionInfo {
         const header = await this.reader.next();
         if (!header) break;
         // A request that may not overlap sees the effects of every request before it.
-        if (this.registry.get(header.type)?.overlap !== true) await this.settled();
+        if (this.registry.get(header.type)?.handler.overlap !== true) await this.settled();
         while (this.detached.size >= MAX_DETACHED) await Promise.race(this.detached);
         this.serving = true;
         try {
@@ -181,9 +215,11 @@ export class Connection implements ConnectionInfo {
     const startedAt = Date.now();
     let failure: FexError | undefined;
     try {
-      const handler = this.admit(header);
+      const { handler, core } = this.admit(header);
       for (const hook of this.registry.hooks('onRequest')) await hook(context, header);
-      await handler.run(context, header);
+      // admit() checked the fields against handler.params: this is the request run() expects.
+      await handler.run(core ? { ...context, server: this.server.core } : context, header as never);
+      if (handler.handshake) this.greeted = true;
     } catch (error) {
       failure = this.asAnswer(error, header.type);
       if (isStreamFatal(failure)) throw failure;
@@ -208,11 +244,14 @@ export class Connection implements ConnectionInfo {
   }
 
   /** The core's checks, in order; the handler to run when they pass. */
-  private admit(header: Header): Handler {
-    const handler = this.registry.get(header.type);
-    if (!handler) throw new FexError('E_UNKNOWN_TYPE', { type: header.type });
-    if (!this.greeted && header.type !== 'hello')
-      throw new FexError('E_BAD_REQUEST', { reason: 'send "hello" first' });
+  private admit(header: Header): HandlerEntry {
+    const entry = this.registry.get(header.type);
+    if (!entry) throw new FexError('E_UNKNOWN_TYPE', { type: header.type });
+    const { handler } = entry;
+    if (!this.greeted && handler.handshake !== true)
+      throw new FexError('E_BAD_REQUEST', {
+        reason: `send "${this.registry.handshakes().join('" or "')}" first`,
+      });
     // Only a handler that reads a body gets one; the reader skips a refused request's body.
     const problem =
       header.body !== undefined && handler.body !== true
@@ -221,7 +260,7 @@ export class Connection implements ConnectionInfo {
     if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
     if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
       throw new FexError('E_NOT_REGISTERED', { action: header.type });
-    return handler;
+    return entry;
   }
 
   /** What the client hears of a failure; anything but a FexError is logged and kept vague. */
@@ -240,6 +279,8 @@ export class Connection implements ConnectionInfo {
       code,
       message: error.message,
       details: error.details,
+      // The thrower's own words for a built-in code: the client prints them, not its table's.
+      ...(error.custom && isErrorCode(error.code) ? { custom: true } : {}),
     });
   }
 
@@ -256,15 +297,24 @@ export class Connection implements ConnectionInfo {
       });
     let detached = false;
     return {
-      connection: this,
+      connection: this.info,
       server: this.services,
+      identify: async (identity: Identity) => {
+        const who = await this.server.identify(this.acting, identity);
+        this.acting = who.handle;
+        return who;
+      },
       reply: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'ok', id })),
       replyWithBody: (fields, size, body) =>
         inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body)),
       proceed: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'continue', id })),
-      receive: (type, schema) => {
+      receive: <S extends Schema>(type: string, schema: S) => {
         if (detached) throw new Error('receive() after detach()');
-        return this.receive(id, type, schema);
+        // receive() checked the fields against `schema`.
+        return this.receive(id, type, schema) as Promise<{
+          header: RequestOf<S>;
+          body: AsyncIterable<Buffer>;
+        }>;
       },
       body: () => {
         if (detached) throw new Error('body() after detach()');

@@ -2,8 +2,16 @@
 import { FexError } from '../shared/errors.js';
 import { PLUGIN_API_VERSION, type Handler, type Hooks, type ServerPlugin } from './plugin-api.js';
 
+/** A served request type: its handler, and whether it is one of the core's own. */
+export interface HandlerEntry {
+  handler: Handler;
+  plugin: string;
+  /** A built-in handler: it gets the core's services (the storage), not a plugin's view. */
+  core: boolean;
+}
+
 export class HandlerRegistry {
-  private readonly handlers = new Map<string, { handler: Handler; plugin: string }>();
+  private readonly handlers = new Map<string, HandlerEntry>();
   readonly plugins: ServerPlugin[] = [];
 
   /** Every plugin's hooks of one kind, in load order. */
@@ -15,8 +23,11 @@ export class HandlerRegistry {
     });
   }
 
-  /** Adds a plugin's handlers; refuses a wrong API version or a type already served. */
-  add(plugin: ServerPlugin): void {
+  /**
+   * Adds a plugin's handlers; refuses a wrong API version or a type already served. `core` is for
+   * the built-in plugin only.
+   */
+  add(plugin: ServerPlugin, { core = false } = {}): void {
     if (typeof plugin?.name !== 'string' || plugin.name.length === 0)
       throw new FexError('SERVE_FAILED', { reason: 'a plugin has no name' });
     if (plugin.apiVersion !== PLUGIN_API_VERSION)
@@ -33,13 +44,18 @@ export class HandlerRegistry {
         throw new FexError('SERVE_FAILED', {
           reason: `plugin "${plugin.name}" has an invalid handler for "${type}"`,
         });
-      this.handlers.set(type, { handler, plugin: plugin.name });
+      this.handlers.set(type, { handler: handler as Handler, plugin: plugin.name, core });
     }
     this.plugins.push(plugin);
   }
 
-  get(type: string): Handler | undefined {
-    return this.handlers.get(type)?.handler;
+  get(type: string): HandlerEntry | undefined {
+    return this.handlers.get(type);
+  }
+
+  /** The request types that open a connection (`hello`), for the refusal of anything else. */
+  handshakes(): string[] {
+    return this.types().filter((type) => this.handlers.get(type)?.handler.handshake === true);
   }
 
   types(): string[] {

@@ -15,11 +15,30 @@ interface HandleRecord {
   created: number;
 }
 
+/**
+ * What the server needs of a handle registry, whatever keeps it: this file's JSON file, or
+ * another backend (a database shared by several servers), hence asynchronous throughout.
+ */
+export interface HandleStore {
+  /** Loads what is there; called once before the server listens. */
+  open(): Promise<void>;
+  /** Whether `handle` is registered, without regard to case. */
+  has(handle: string): Promise<boolean>;
+  /**
+   * Claims a free handle (E_BAD_HANDLE, E_HANDLE_TAKEN otherwise); resolves with its credential
+   * once the claim is durable.
+   */
+  register(handle: string): Promise<string>;
+  /** The handle as registered (its original case) when `credential` is its own; else rejects
+   * with E_BAD_CREDENTIAL, taking as long whether or not the handle exists. */
+  verify(handle: string, credential: string): Promise<string>;
+}
+
 function digest(credential: string): Buffer {
   return createHash('sha256').update(credential, 'utf8').digest();
 }
 
-export class HandleRegistry {
+export class HandleRegistry implements HandleStore {
   private records = new Map<string, HandleRecord>();
   private saving: Promise<void> = Promise.resolve();
   /** The next write, shared by every registration waiting for it. */
@@ -42,7 +61,7 @@ export class HandleRegistry {
     for (const record of data.handles ?? []) this.records.set(handleKey(record.handle), record);
   }
 
-  has(handle: string): boolean {
+  async has(handle: string): Promise<boolean> {
     return this.records.has(handleKey(handle));
   }
 
@@ -67,7 +86,7 @@ export class HandleRegistry {
   }
 
   /** The handle as registered (its original case) when the credential is its own. */
-  verify(handle: string, credential: string): string {
+  async verify(handle: string, credential: string): Promise<string> {
     const record = this.records.get(handleKey(handle));
     const given = digest(credential);
     // Compare even when the handle is unknown, so timing does not tell which handles exist.

@@ -3,14 +3,18 @@
  * included, arrives through a ServerPlugin. Authorization and parameter checks happen in the core
  * dispatcher before a handler runs, never in the handler (ProFTPD mod_copy's CVE-2015-3306).
  */
-import type { Header } from '../protocol/constants.js';
-import type { Schema } from '../protocol/schema.js';
-import type { HandleRegistry } from './handles.js';
+import type { FileEntry, Header } from '../protocol/constants.js';
+import type { ErrorCode, PluginErrorCode } from '../shared/errors.js';
+import type { RequestOf, Schema } from '../protocol/schema.js';
+import type { Readable } from 'node:stream';
 import type { Logger } from './logger.js';
-import type { Storage } from './storage/storage.js';
 
-/** The version of this interface; a plugin names the one it was written for. */
-export const PLUGIN_API_VERSION = 1;
+/**
+ * The version of this interface; a plugin names the one it was written for. Version 2 narrowed
+ * what a plugin may touch (read-only connection, handles and files; `ctx.identify`) and typed
+ * requests and errors: docs/plugins.md, "Changes for plugin authors".
+ */
+export const PLUGIN_API_VERSION = 2;
 
 export interface Limits {
   /** Largest file accepted, in bytes. */
@@ -31,12 +35,32 @@ export interface Limits {
   maxHandleLength: number;
 }
 
+/** The stored files, read-only: what a plugin may see of the storage. */
+export interface FilesView {
+  /** Every visible file, ordered by name (code point order). */
+  list(): Promise<FileEntry[]>;
+  /**
+   * One file from byte `start` (default 0) to its end, a consistent snapshot even if the file is
+   * replaced meanwhile. Rejects with E_NOT_FOUND. Destroy the stream if you stop reading early.
+   */
+  read(name: string, start?: number): Promise<{ file: FileEntry; stream: Readable }>;
+}
+
+/** The registered handles, read-only. */
+export interface HandlesView {
+  /** Whether `handle` is registered here (without regard to case). */
+  has(handle: string): Promise<boolean>;
+}
+
+/** An event frame: `{ event: '<name>', ...fields }`; fex's shell prints its `line`. */
+export type EventFields = Record<string, unknown> & { event: string };
+
 /** What the server offers every plugin and handler. */
 export interface ServerServices {
   /** This server's lasting id (32 hex digits), sent in the hello answer. */
   readonly serverId: string;
-  readonly storage: Storage;
-  readonly handles: HandleRegistry;
+  readonly files: FilesView;
+  readonly handles: HandlesView;
   readonly log: Logger;
   readonly limits: Readonly<Limits>;
   /** Request types served, for the hello answer. */
@@ -44,14 +68,19 @@ export interface ServerServices {
   /** Request types that may carry a body of their own, for the hello answer. */
   bodyTypes(): string[];
   /** Sends an event frame to every registered connection but `except`. */
-  broadcast(event: Record<string, unknown> & { event: string }, except?: ConnectionInfo): void;
-  /** Sends an event frame to every connection acting as `handle`; resolves with how many. */
-  sendTo(handle: string, event: Record<string, unknown> & { event: string }): number;
+  broadcast(event: EventFields, except?: ConnectionInfo): void;
+  /** Sends an event frame to every connection acting as `handle`; returns how many. */
+  sendTo(handle: string, event: EventFields): number;
   /**
-   * An error to throw from a handler or hook: the client receives `code` (by convention
-   * `E_<PLUGIN>_<WHAT>`) and prints `Error: <message>`. Built-in codes keep their own message.
+   * An error to throw from a handler or hook: the client receives `code` and prints
+   * `Error: <message>`, these very words. A built-in code keeps its exit status; a plugin's own
+   * (`E_<PLUGIN>_<WHAT>`) exits with status 10.
    */
-  fail(code: string, message: string, details?: Record<string, string | number>): Error;
+  fail(
+    code: ErrorCode | PluginErrorCode,
+    message: string,
+    details?: Record<string, string | number>,
+  ): Error;
 }
 
 /** How a request ended, for onResponse hooks (audit logs, metrics). */
@@ -76,21 +105,36 @@ export interface Hooks {
   onResponse?(ctx: RequestContext, request: Header, outcome: Outcome): void | Promise<void>;
 }
 
+/** Who is asking, read-only: only `ctx.identify()` changes who a connection is. */
 export interface ConnectionInfo {
   readonly id: number;
   readonly remote: string;
   /** The handle this connection acts as, once registered or logged in. */
-  handle: string | undefined;
-  /** Whether the hello exchange happened. */
-  greeted: boolean;
+  readonly handle: string | undefined;
+  /** Whether the handshake (`hello`) happened. */
+  readonly greeted: boolean;
   /** Closes the connection once the current request is answered. */
   end(): void;
 }
 
+/**
+ * How a connection comes to act as a handle, checked by the core: claim a new handle (the answer
+ * holds its credential, shown once), or prove an earlier claim with its credential.
+ */
+export type Identity = { register: string } | { handle: string; credential: string };
+
 /** Everything a handler may touch while it serves one request. */
-export interface RequestContext {
+export interface RequestContext<Services extends ServerServices = ServerServices> {
   readonly connection: ConnectionInfo;
-  readonly server: ServerServices;
+  readonly server: Services;
+  /**
+   * The one way to change who this connection is. The core checks it: a connection acting as a
+   * handle cannot become another (E_ALREADY_REGISTERED); a new handle must follow the rules
+   * (E_BAD_HANDLE, E_HANDLE_TOO_LONG) and be free (E_HANDLE_TAKEN); a credential must be the
+   * handle's own (E_BAD_CREDENTIAL). Resolves with the handle as registered, and the credential
+   * of a new one.
+   */
+  identify(identity: Identity): Promise<{ handle: string; credential?: string }>;
   /** Ends the request with success; `fields` are copied into the answer. */
   reply(fields?: Record<string, unknown>): Promise<void>;
   /** Ends the request with success and a body of exactly `size` bytes. */
@@ -105,7 +149,10 @@ export interface RequestContext {
    * Reads the client's next frame for this request, which must be of `type` and match `schema`.
    * Its body, if any, must be consumed (or is skipped) before the next receive.
    */
-  receive(type: string, schema: Schema): Promise<{ header: Header; body: AsyncIterable<Buffer> }>;
+  receive<const S extends Schema>(
+    type: string,
+    schema: S,
+  ): Promise<{ header: RequestOf<S>; body: AsyncIterable<Buffer> }>;
   /**
    * The request frame's own body (empty when it has none). Only a handler with `body: true`
    * receives a request with a body; what it leaves unread is skipped.
@@ -120,9 +167,12 @@ export interface RequestContext {
   detach(): void;
 }
 
-export interface Handler {
+export interface Handler<
+  S extends Schema = Schema,
+  Services extends ServerServices = ServerServices,
+> {
   /** The request's fields besides type, id and body; checked before `run`. */
-  params: Schema;
+  params: S;
   /** Whether the connection must have a handle first. Defaults to 'registered'. */
   auth?: 'none' | 'registered';
   /**
@@ -135,17 +185,25 @@ export interface Handler {
    * `detach()` are still finishing. Their answers still go out first.
    */
   overlap?: boolean;
-  /** Serves one request. Throw a FexError to answer with its code; anything else is E_INTERNAL. */
-  run(ctx: RequestContext, request: Header): Promise<void>;
+  /**
+   * The request that opens a connection (`hello`): the only kind a connection may send first,
+   * and once one is answered without error the connection is greeted. Default false.
+   */
+  handshake?: boolean;
+  /**
+   * Serves one request, whose fields passed `params` (typed from it). Throw a FexError, or
+   * `ctx.server.fail(...)`, to answer with its code; anything else is E_INTERNAL.
+   */
+  run(ctx: RequestContext<Services>, request: RequestOf<S>): Promise<void>;
 }
 
-export interface ServerPlugin {
+export interface ServerPlugin<H extends Record<string, Schema> = Record<string, Schema>> {
   /** Shown in logs and in start-up errors. */
   name: string;
   /** The PLUGIN_API_VERSION the plugin was written for. */
   apiVersion: number;
   /** Request type -> handler. A type may be served by one plugin only. */
-  handlers?: Record<string, Handler>;
+  handlers?: { [Type in keyof H]: Handler<H[Type]> };
   /** Named points of every request's life this plugin acts at, in the order plugins load. */
   hooks?: Hooks;
   /** Runs once at start-up, before the server listens. */
@@ -160,3 +218,18 @@ export interface ServerPlugin {
  */
 export type PluginExport =
   ServerPlugin | ((options: Record<string, unknown>) => ServerPlugin | Promise<ServerPlugin>);
+
+/**
+ * A plugin, with each handler's request typed from its `params`. Changes nothing at run time: it
+ * is there for the compiler (and for `// @ts-check` JavaScript).
+ */
+export function definePlugin<const H extends Record<string, Schema>>(
+  plugin: ServerPlugin<H>,
+): ServerPlugin<H> {
+  return plugin;
+}
+
+/** One handler, its request typed from its `params`, for a plugin that keeps them apart. */
+export function defineHandler<const S extends Schema>(handler: Handler<S>): Handler<S> {
+  return handler;
+}

@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { encodeHeader } from '../protocol/frame.js';
 import { FexError } from '../shared/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionServices } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { HandleRegistry } from './handles.js';
+import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { loadServerId } from './server-id.js';
 import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { CoreServices } from './core-services.js';
+import { identify } from './identify.js';
 import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -29,6 +31,8 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   plugins?: ServerPlugin[];
   storage?: Storage;
+  /** The handle registry; by default a JSON file in the folder's `.fex`. */
+  handles?: HandleStore;
   log?: Logger;
   /** Serve TLS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -37,7 +41,12 @@ export interface ServerOptions {
 }
 
 export class FexServer {
+  /** What plugins are given: read-only views of the files and handles. */
   readonly services: ServerServices;
+  /** What the built-in handlers are given besides: the storage. */
+  private readonly core: CoreServices;
+  private readonly handles: HandleStore;
+  private readonly connectionServices: ConnectionServices;
   private readonly registry = new HandlerRegistry();
   private readonly connections = new Set<Connection>();
   /** Sockets turned away as over the limit, until they close. */
@@ -51,19 +60,34 @@ export class FexServer {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     // Read when asked: the id is loaded by start(), after the services exist.
     const identity = () => this.identity;
-    this.services = {
+    const handles = options.handles ?? new HandleRegistry(join(options.dir, RESERVED_DIR));
+    this.handles = handles;
+    // Views, not the objects behind them: a plugin in JavaScript cannot reach past its types.
+    const services: ServerServices = {
       get serverId() {
         return identity();
       },
-      storage,
-      handles: new HandleRegistry(join(options.dir, RESERVED_DIR)),
+      files: Object.freeze({
+        list: () => storage.list(),
+        read: (name: string, start?: number) => storage.read(name, start),
+      }),
+      handles: Object.freeze({ has: (handle: string) => handles.has(handle) }),
       log: options.log ?? silentLogger,
-      limits,
+      limits: Object.freeze(limits),
       types: () => this.registry.types(),
       bodyTypes: () => this.registry.bodyTypes(),
       broadcast: (event, except) => this.broadcast(event, except),
       sendTo: (handle, event) => this.sendTo(handle, event),
-      fail: (code, message, details = {}) => new FexError(code, details, message),
+      fail: (code, message, details = {}) => FexError.of(code, details, message),
+    };
+    this.services = Object.freeze(services);
+    this.core = Object.freeze(
+      Object.defineProperties({ storage }, Object.getOwnPropertyDescriptors(services)),
+    ) as CoreServices;
+    this.connectionServices = {
+      plugin: this.services,
+      core: this.core,
+      identify: (current, claim) => identify(current, claim, handles, limits),
     };
     const accept = (socket: Socket) => this.accept(socket);
     this.net = options.tls
@@ -80,11 +104,11 @@ export class FexServer {
 
   /** Loads plugins, opens storage, listens; resolves with the bound address. */
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
-    this.registry.add(builtinPlugin);
+    this.registry.add(builtinPlugin, { core: true });
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
     this.identity = await loadServerId(join(this.options.dir, RESERVED_DIR));
-    await this.services.storage.open();
-    await this.services.handles.open();
+    await this.core.storage.open();
+    await this.handles.open();
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
       this.net.once('error', reject);
@@ -116,7 +140,7 @@ export class FexServer {
         this.services.log.error(`plugin "${plugin.name}" failed to tear down: ${String(error)}`);
       }
     }
-    await this.services.storage.close();
+    await this.core.storage.close();
   }
 
   private accept(socket: Socket): void {
@@ -136,7 +160,12 @@ export class FexServer {
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }
-    const connection = new Connection(this.nextId++, socket, this.services, this.registry);
+    const connection = new Connection(
+      this.nextId++,
+      socket,
+      this.connectionServices,
+      this.registry,
+    );
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
     void connection.serve();
@@ -155,6 +184,6 @@ export class FexServer {
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
     for (const connection of this.connections)
-      if (connection !== except && connection.handle) void connection.sendEvent(event);
+      if (connection.info !== except && connection.handle) void connection.sendEvent(event);
   }
 }

@@ -162,6 +162,15 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = table;
 
 export type ErrorDetails = Record<string, string | number | undefined>;
 
+/**
+ * A code of a plugin's own: `E_` and capitals (`E_QUOTA_EXCEEDED`). It always comes with the
+ * sentence the user reads, since no table of this client knows it.
+ */
+export type PluginErrorCode = `E_${Uppercase<string>}`;
+
+/** Marks a FexError whichever copy of fex made it: a plugin may bring its own copy of fex. */
+const BRAND = Symbol.for('fex.FexError');
+
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(table, code);
 }
@@ -171,22 +180,42 @@ function fill(template: string, details: ErrorDetails): string {
 }
 
 export class FexError extends Error {
-  readonly code: ErrorCode | string;
+  readonly code: ErrorCode | PluginErrorCode;
   readonly details: ErrorDetails;
   readonly exit: ExitStatus;
+  /** The message is the thrower's own text, not the table's (it travels so over the wire). */
+  readonly custom: boolean;
 
   /**
-   * @param code a code of the table, or a plugin's own code (then `message` must be given)
+   * A built-in code: its message comes from the table, filled from `details` (or is `message`).
    * @param details values for the template's `{placeholders}`
-   * @param message overrides the template (a plugin's code, or the server's text for one)
+   * @param message overrides the template with the thrower's own words
    */
-  constructor(code: ErrorCode | string, details: ErrorDetails = {}, message?: string) {
+  constructor(code: ErrorCode, details?: ErrorDetails, message?: string);
+  /** A plugin's own code, with the sentence the user reads. */
+  constructor(code: PluginErrorCode, details: ErrorDetails, message: string);
+  constructor(code: ErrorCode | PluginErrorCode, details: ErrorDetails = {}, message?: string) {
     const spec = isErrorCode(code) ? ERROR_TABLE[code] : undefined;
     super(message ?? (spec ? fill(spec.message, details) : `Request failed (${code}).`));
     this.name = 'FexError';
     this.code = code;
     this.details = details;
+    this.custom = message !== undefined;
     this.exit = spec?.exit ?? (code.startsWith('E_') ? EXIT.plugin : EXIT.failure);
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * A code that arrived from elsewhere (the wire, another copy of fex), checked by nobody's
+   * compiler: an unknown code that is not `E_...` is kept but exits as a plain failure.
+   */
+  static of(code: string, details: ErrorDetails = {}, message?: string): FexError {
+    return new FexError(code as ErrorCode, details, message);
+  }
+
+  /** True for a FexError of any copy of fex, so a plugin's errors are recognised as such. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && BRAND in value;
   }
 
   /** The line a user reads. */

@@ -4,12 +4,22 @@
  * stopped by the test's cleanup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { remove } from 'fs-extra/esm';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import {
+  cleanEnv,
+  cleanup,
+  deferCleanup,
+  runFex,
+  tempDir,
+  type RunResult,
+} from '../../src/testing/kit.js';
+
+// The test kit's own pieces, shared rather than copied: one cleanup() stops and removes what
+// either made.
+export { cleanEnv, cleanup, runFex, tempDir, type RunResult };
 
 /** The repository root (this file is compiled to dist/test/helpers). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -17,16 +27,6 @@ export const BIN = join(ROOT, 'bin', 'run.js');
 
 /** A test server plugin of test/fixtures/plugins, by file name. */
 export const pluginFixture = (name: string) => join(ROOT, 'test', 'fixtures', 'plugins', name);
-
-const cleanups: Array<() => Promise<void>> = [];
-
-/** Runs every registered cleanup; call from `after()` of each test file. */
-export async function cleanup(): Promise<void> {
-  while (cleanups.length > 0)
-    await cleanups
-      .pop()?.()
-      .catch(() => undefined);
-}
 
 /**
  * The uploads a server is holding aside, with their sizes, sorted: resumable ones as
@@ -45,29 +45,6 @@ export async function asideUploads(
     }
   }
   return out;
-}
-
-export async function tempDir(prefix = 'fex-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => remove(dir));
-  return dir;
-}
-
-/** An environment for a child `fex`: its own config and data dirs, no inherited FEX_ vars. */
-export function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('FEX_') && !key.startsWith('XDG_') && !key.startsWith('NODE_TEST'))
-      env[key] = value;
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    NO_COLOR: '1',
-    ...extra,
-  };
 }
 
 export interface RunningServer {
@@ -115,7 +92,7 @@ export async function startServer(
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  cleanups.push(async () => {
+  deferCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
@@ -131,12 +108,6 @@ export async function startServer(
       lines.on('line', listener);
     });
   return { port, host, dir, address: `${host}:${port}`, process: child, output, stop, waitForLine };
-}
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 export interface User {
@@ -160,26 +131,6 @@ export async function makeUser(): Promise<User> {
         input: options.input,
       }),
   };
-}
-
-export function runFex(
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
-): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
 }
 
 /** The upload line of SPEC.md, with the time left open. */

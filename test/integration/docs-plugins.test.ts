@@ -4,6 +4,7 @@
  * document shows is checked. If the document and fex drift apart, this fails.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +17,20 @@ import {
   type RunningServer,
   type User,
 } from '../helpers/harness.js';
+
+/** Runs a node script in `cwd` (outside the test runner's own environment); its output. */
+function node(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('NODE_TEST')),
+    );
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
 
 /** The fenced blocks of the document marked `file=<path>`. */
 function files(markdown: string): Map<string, string> {
@@ -37,6 +52,8 @@ describe('docs/plugins.md walk-through', () => {
       'hello-plugin/commands/greet.js',
       'hello-plugin/index.js',
       'hello-plugin/package.json',
+      'hello-plugin/test/greet.test.js',
+      'hello-plugin/tsconfig.json',
     ]);
     const base = await tempDir();
     for (const [path, text] of written) {
@@ -44,18 +61,28 @@ describe('docs/plugins.md walk-through', () => {
       await writeFile(join(base, path), text);
     }
     folder = join(base, 'hello-plugin');
-    // What `npm install @oclif/core` gives the plugin, without the network.
-    await mkdir(join(folder, 'node_modules', '@oclif'), { recursive: true });
-    await symlink(
-      join(ROOT, 'node_modules', '@oclif', 'core'),
-      join(folder, 'node_modules', '@oclif', 'core'),
-    );
+    // What the document's `npm install` lines give the plugin, without the network: this fex
+    // (.ci/example-plugin.mjs installs the packed tarball instead, for examples/notes-plugin).
+    for (const scope of ['@oclif', '@types'])
+      await mkdir(join(folder, 'node_modules', scope), { recursive: true });
+    for (const name of ['@oclif/core', '@types/node'])
+      await symlink(join(ROOT, 'node_modules', name), join(folder, 'node_modules', name));
+    await symlink(ROOT, join(folder, 'node_modules', 'fex'));
     server = await startServer({ args: ['--plugin', folder] });
     user = await makeUser();
     const linked = await user.run(['plugins', 'link', folder, '--no-install']);
     assert.equal(linked.code, 0, linked.stderr);
   });
   after(cleanup);
+
+  it('type-checks with tsc --noEmit and passes its own test', { timeout: 120_000 }, async () => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const checked = await node([tsc, '--noEmit'], folder);
+    assert.equal(checked.code, 0, checked.output);
+    const tested = await node(['--test', 'test/'], folder);
+    assert.equal(tested.code, 0, tested.output);
+    assert.match(tested.output, /# pass 1\n# fail 0/);
+  });
 
   it('greets one-shot, then from the remembered server and handle', async () => {
     const first = await user.run(['greet', '--server', server.address, '--handle', 'Ann']);
@@ -64,6 +91,8 @@ describe('docs/plugins.md walk-through', () => {
     assert.equal((await user.run(['register', 'Ann'])).code, 0);
     const loud = await user.run(['greet', '--shout']);
     assert.equal(loud.stdout, 'HELLO, ANN!\n', loud.stderr);
+    const json = await user.run(['greet', '--json']);
+    assert.equal(json.stdout, '{\n  "text": "Hello, Ann!"\n}\n', json.stderr);
   });
 
   it('is /greet in the shell, listed by /?', async () => {

@@ -84,7 +84,11 @@ describe('server plugins', () => {
     ],
     [
       'wrong-version.js',
-      /^Error: Cannot start the server: plugin "from-the-future" is written for plugin API 99, this server provides 1\n$/,
+      /^Error: Cannot start the server: plugin "from-the-future" is written for plugin API 99, this server provides 2\n$/,
+    ],
+    [
+      'api-v1.js',
+      /^Error: Cannot start the server: plugin "old-timer" is written for plugin API 1, this server provides 2\n$/,
     ],
     [
       'does-not-exist.js',

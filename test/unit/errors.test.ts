@@ -176,10 +176,20 @@ describe('FexError', () => {
     assert.equal(error.code, 'E_QUOTA');
     assert.equal(error.line, 'Error: Quota exceeded for User1.');
     assert.equal(error.exit, EXIT.plugin, "a server plugin's refusal has its own status");
-    assert.equal(new FexError('E_QUOTA').message, 'Request failed (E_QUOTA).');
+    // From the wire without a message (no compiler checked it): the code is still named.
+    assert.equal(FexError.of('E_QUOTA').message, 'Request failed (E_QUOTA).');
     // A message given for a table code overrides the template but keeps the code's exit.
     const known = new FexError('E_TOO_LARGE', {}, 'Too big for this server.');
     assert.equal(known.message, 'Too big for this server.');
     assert.equal(known.exit, EXIT.limit);
+    assert.equal(known.custom, true);
+    assert.equal(new FexError('E_TOO_LARGE', { size: 1, max: 0 }).custom, false);
+  });
+
+  it('recognises a FexError made by another copy of fex', () => {
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('fex.FexError')]: true });
+    assert.ok(foreign instanceof FexError);
+    assert.ok(!(new Error('x') instanceof FexError));
+    assert.ok(new FexError('E_NOT_FOUND') instanceof FexError);
   });
 });

@@ -34,7 +34,8 @@ describe('HandlerRegistry', () => {
     registry.add(plugin('extra', ['delete', 'Zap']));
     registry.add({ name: 'setup-only', apiVersion: PLUGIN_API_VERSION });
     assert.deepEqual(registry.types(), ['Zap', 'delete', 'dir', 'hello', 'store']);
-    assert.equal(registry.get('dir'), core.handlers?.dir);
+    assert.equal(registry.get('dir')?.handler, core.handlers?.dir);
+    assert.equal(registry.get('dir')?.core, false, 'only the built-in plugin is core');
     assert.equal(registry.get('nope'), undefined);
     assert.deepEqual(
       registry.plugins.map((p) => p.name),

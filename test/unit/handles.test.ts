@@ -39,7 +39,7 @@ describe('HandleRegistry', () => {
     const { registry } = await fresh();
     const credential = await registry.register('User1');
     assert.ok(credential.length >= 40, credential);
-    assert.equal(registry.has('User1'), true);
+    assert.equal(await registry.has('User1'), true);
     const other = await registry.register('User2');
     assert.notEqual(other, credential);
   });
@@ -56,27 +56,27 @@ describe('HandleRegistry', () => {
     const { registry } = await fresh();
     for (const handle of ['', '-x', 'a b', 'a/b', 'x'.repeat(33)])
       await assert.rejects(registry.register(handle), fexCode('E_BAD_HANDLE'), handle);
-    assert.equal(registry.has('a b'), false);
+    assert.equal(await registry.has('a b'), false);
   });
 
   it('verifies the right credential and returns the handle as registered', async () => {
     const { registry } = await fresh();
     const credential = await registry.register('User1');
-    assert.equal(registry.verify('User1', credential), 'User1');
-    assert.equal(registry.verify('uSeR1', credential), 'User1');
+    assert.equal(await registry.verify('User1', credential), 'User1');
+    assert.equal(await registry.verify('uSeR1', credential), 'User1');
   });
 
   it("refuses a wrong credential, another handle's credential, or an unknown handle", async () => {
     const { registry } = await fresh();
     const first = await registry.register('User1');
     const second = await registry.register('User2');
-    assert.throws(
-      () => registry.verify('User1', 'not-the-credential'),
+    await assert.rejects(
+      registry.verify('User1', 'not-the-credential'),
       fexCode('E_BAD_CREDENTIAL'),
     );
-    assert.throws(() => registry.verify('User1', ''), fexCode('E_BAD_CREDENTIAL'));
-    assert.throws(() => registry.verify('User1', second), fexCode('E_BAD_CREDENTIAL'));
-    assert.throws(() => registry.verify('Nobody', first), fexCode('E_BAD_CREDENTIAL'));
+    await assert.rejects(registry.verify('User1', ''), fexCode('E_BAD_CREDENTIAL'));
+    await assert.rejects(registry.verify('User1', second), fexCode('E_BAD_CREDENTIAL'));
+    await assert.rejects(registry.verify('Nobody', first), fexCode('E_BAD_CREDENTIAL'));
   });
 
   it('keeps handles and credentials across a new instance on the same directory', async () => {
@@ -85,9 +85,9 @@ describe('HandleRegistry', () => {
     await registry.register('Bob');
     const reopened = new HandleRegistry(dir);
     await reopened.open();
-    assert.equal(reopened.has('alice'), true);
-    assert.equal(reopened.verify('alice', credential), 'Alice');
-    assert.throws(() => reopened.verify('Bob', credential), fexCode('E_BAD_CREDENTIAL'));
+    assert.equal(await reopened.has('alice'), true);
+    assert.equal(await reopened.verify('alice', credential), 'Alice');
+    await assert.rejects(reopened.verify('Bob', credential), fexCode('E_BAD_CREDENTIAL'));
     await assert.rejects(reopened.register('BOB'), fexCode('E_HANDLE_TAKEN'));
   });
 
@@ -105,6 +105,6 @@ describe('HandleRegistry', () => {
     const registry = new HandleRegistry(join(root, 'missing-dir'));
     await registry.open();
     await assert.rejects(registry.register('Alice'));
-    assert.equal(registry.has('Alice'), false);
+    assert.equal(await registry.has('Alice'), false);
   });
 });

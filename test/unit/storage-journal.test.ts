@@ -4,12 +4,11 @@
  * folder, compacted, and group-committed under many concurrent commits.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { appendFile, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StoredFile } from '../../src/server/storage/storage.js';
-import { chunked, contents, sha256, store } from './storage-suite.js';
+import { chunked, contents, sha256, store, statOf } from '../../src/testing/storage-contract.js';
 import { localRoots } from './local-roots.js';
 
 const { newRoot, openAt } = localRoots('fex-journal-');
@@ -64,7 +63,7 @@ describe('LocalStorage metadata journal', () => {
       journalOf(root),
       (await recordLine(join(root, 'kept.txt'), record)) + '{"remove":"kept.txt"}\n',
     );
-    const file = await (await openAt(root)).stat('kept.txt');
+    const file = await statOf(await openAt(root), 'kept.txt');
     assert.equal(file?.owner, null, 'listed as the operator’s file, not Ann’s');
     assert.equal(file?.sha256, sha256('operator copy'));
   });
@@ -82,37 +81,6 @@ describe('LocalStorage metadata journal', () => {
     await reopened.close();
     const again = await openAt(root);
     assert.deepEqual(await again.list(), [a, b]);
-  });
-
-  it('migrates records from an old .fex/meta folder, journal lines winning, then deletes it', async () => {
-    const root = await newRoot();
-    const meta = join(root, '.fex', 'meta');
-    await mkdir(meta, { recursive: true });
-    const recordFile = (name: string) =>
-      join(meta, `${createHash('sha256').update(name, 'utf8').digest('hex')}.json`);
-    const records: Record<string, StoredFile> = {};
-    for (const [name, owner, text] of [
-      ['old.txt', 'Ann', 'from the old layout'],
-      ['both.txt', 'Bob', 'in both layouts'],
-    ] as const) {
-      await writeFile(join(root, name), text);
-      // A checksum no re-hash would give: proves the record is used as it is.
-      records[name] = { name, size: text.length, owner, time: 1000, sha256: sha256(`not ${text}`) };
-      await writeFile(
-        recordFile(name),
-        (await recordLine(join(root, name), records[name]!)).trim(),
-      );
-    }
-    await writeFile(`${recordFile('old.txt')}.1a2b.tmp`, '{"name":"old.txt","owner":"Mallory"}');
-    await writeFile(join(meta, 'junk.json'), 'not json');
-    const newer = { ...records['both.txt']!, time: 2000 };
-    await writeFile(journalOf(root), await recordLine(join(root, 'both.txt'), newer));
-
-    const storage = await openAt(root);
-    assert.deepEqual(await storage.list(), [newer, records['old.txt']]);
-    assert.deepEqual((await readdir(join(root, '.fex'))).sort(), ['journal', 'partial', 'tmp']);
-    await storage.close();
-    assert.deepEqual(await (await openAt(root)).list(), [newer, records['old.txt']]);
   });
 
   it('keeps the owner of a file whose new version was journaled but never renamed', async () => {
@@ -134,7 +102,7 @@ describe('LocalStorage metadata journal', () => {
 
     const reopened = await openAt(root);
     assert.deepEqual(names(await reopened.list()), ['doc.txt']);
-    const doc = await reopened.stat('doc.txt');
+    const doc = await statOf(reopened, 'doc.txt');
     assert.equal(doc?.owner, 'Ann');
     assert.equal(doc?.sha256, sha256('old version'), 're-hashed from the bytes on disk');
     assert.equal((await contents(reopened, 'doc.txt')).toString(), 'old version');

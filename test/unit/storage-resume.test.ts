@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LocalStorage } from '../../src/server/storage/local-storage.js';
 import { localRoots } from './local-roots.js';
-import { chunked, pattern, sha256 } from './storage-suite.js';
+import { chunked, pattern, sha256, statOf } from '../../src/testing/storage-contract.js';
 
 const { newRoot, openAt } = localRoots('fex-resume-');
 
@@ -35,7 +35,7 @@ describe('LocalStorage resume', () => {
     assert.equal(first.offset, 0);
     await first.write(chunked(half));
     await first.suspend();
-    assert.equal(await storage.stat('Big.bin'), undefined, 'nothing visible');
+    assert.equal(await statOf(storage, 'Big.bin'), undefined, 'nothing visible');
 
     const second = await storage.put('Big.bin', { owner: 'Ann', size: data.length });
     assert.equal(second.offset, half.length);

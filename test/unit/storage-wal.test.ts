@@ -13,7 +13,7 @@ import { describe, it } from 'node:test';
 import { LocalStorage } from '../../src/server/storage/local-storage.js';
 import type { StoredFile } from '../../src/server/storage/storage.js';
 import { WAL_MAX_BYTES } from '../../src/server/storage/wal.js';
-import { chunked, contents, pattern, sha256 } from './storage-suite.js';
+import { chunked, contents, pattern, sha256, statOf } from '../../src/testing/storage-contract.js';
 import { localRoots } from './local-roots.js';
 
 const { newRoot, openAt } = localRoots('fex-wal-');
@@ -126,7 +126,7 @@ describe('LocalStorage write-ahead log for small stores', () => {
     // behind fex from here on is the operator's doing, re-hashed, owner kept, as for big stores.
     await writeFile(join(root, 'a.bin'), 'changed by the operator');
     const reopened = await openAt(root);
-    const file = await reopened.stat('a.bin');
+    const file = await statOf(reopened, 'a.bin');
     assert.equal(file?.owner, 'Ann');
     assert.equal(file?.time, stored.time);
     assert.equal(file?.sha256, sha256('changed by the operator'));
@@ -220,7 +220,7 @@ describe('LocalStorage write-ahead log for small stores', () => {
 
     await unlink(join(root, 'churn.txt'));
     const reopened = await openAt(root);
-    assert.deepEqual(await reopened.stat('churn.txt'), last);
+    assert.deepEqual(await statOf(reopened, 'churn.txt'), last);
     assert.equal((await contents(reopened, 'churn.txt')).toString(), 'v1099');
   });
 

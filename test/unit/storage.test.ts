@@ -14,7 +14,8 @@ import {
   sha256,
   store,
   storageSuite,
-} from './storage-suite.js';
+  statOf,
+} from '../../src/testing/storage-contract.js';
 import { localRoots } from './local-roots.js';
 
 const { newRoot, openAt } = localRoots('fex-storage-');
@@ -73,7 +74,7 @@ describe('LocalStorage on disk', () => {
     const data = pattern(200_000, 2);
     await writeFile(join(root, 'dropped.bin'), data);
     const storage = await openAt(root);
-    const file = await storage.stat('dropped.bin');
+    const file = await statOf(storage, 'dropped.bin');
     assert.equal(file?.owner, null);
     assert.equal(file?.size, data.length);
     assert.equal(file?.sha256, sha256(data));
@@ -88,7 +89,7 @@ describe('LocalStorage on disk', () => {
     const root = await newRoot();
     await store(await openAt(root), 'notes.txt', 'Alice', 'first');
     await writeFile(join(root, 'notes.txt'), 'changed by the operator');
-    const file = await (await openAt(root)).stat('notes.txt');
+    const file = await statOf(await openAt(root), 'notes.txt');
     assert.equal(file?.owner, 'Alice');
     assert.equal(file?.sha256, sha256('changed by the operator'));
     assert.equal(file?.size, 'changed by the operator'.length);

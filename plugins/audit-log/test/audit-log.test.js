@@ -4,7 +4,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanup, makeUser, startServer, tempDir } from '../../../dist/test/helpers/harness.js';
+import { cleanup, newUser, startServer, tempDir } from 'fex/testing';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,13 +22,8 @@ describe('audit-log plugin', () => {
   it('logs every request, refused ones too, with who, what, outcome and bytes', async () => {
     const dir = await tempDir();
     const log = join(dir, 'audit.log');
-    const config = join(dir, 'fex.config.json');
-    await writeFile(
-      config,
-      JSON.stringify({ plugins: [{ module: plugin, options: { file: log } }] }),
-    );
-    const server = await startServer({ args: ['--config', config] });
-    const user = await makeUser();
+    const server = await startServer({ plugins: [{ module: plugin, options: { file: log } }] });
+    const user = await newUser();
     await writeFile(join(user.home, 'Hello.txt'), 'hello, audit\n');
     const on = ['--server', server.address, '--handle', 'Auditee'];
     assert.equal((await user.run(['store', 'Hello.txt', ...on])).code, 0);
@@ -56,11 +51,9 @@ describe('audit-log plugin', () => {
   it('rotates the log by size, keeping the configured number of files', async () => {
     const dir = await tempDir();
     const log = join(dir, 'audit.log');
-    const config = join(dir, 'fex.config.json');
     const options = { file: log, maxBytes: 400, keep: 2 };
-    await writeFile(config, JSON.stringify({ plugins: [{ module: plugin, options }] }));
-    const server = await startServer({ args: ['--config', config] });
-    const user = await makeUser();
+    const server = await startServer({ plugins: [{ module: plugin, options }] });
+    const user = await newUser();
     for (let i = 0; i < 4; i++)
       assert.equal(
         (await user.run(['dir', '--server', server.address, '--handle', 'Rotor'])).code,
@@ -83,7 +76,7 @@ describe('audit-log plugin', () => {
       config,
       JSON.stringify({ plugins: [{ module: plugin, options: { maxBytes: -1 } }] }),
     );
-    const user = await makeUser();
+    const user = await newUser();
     const r = await user.run([
       'serve',
       '--port',

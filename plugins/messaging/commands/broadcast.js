@@ -1,12 +1,15 @@
 // @ts-check
 /** Messaging, client half: `fex broadcast <message>` and `/broadcast <message>` in the shell. */
-import { Args, Command } from '@oclif/core';
-import { call, connectionFlags } from '../lib/call.js';
+import { Args } from '@oclif/core';
+import { connectionFlags, FexCommand } from 'fex';
 
-export default class Broadcast extends Command {
+export default class Broadcast extends FexCommand {
   static summary = 'Send a message to every registered user.';
   static usage = 'broadcast <message>';
-  static examples = ['<%= config.bin %> broadcast "Slides are up: slides.pdf"'];
+  static examples = [
+    '<%= config.bin %> broadcast "Slides are up: slides.pdf"',
+    '<%= config.bin %> broadcast "Slides are up" --json',
+  ];
   static strict = false;
   static args = {
     message: Args.string({ description: 'the message', required: true, ignoreStdin: true }),
@@ -15,13 +18,10 @@ export default class Broadcast extends Command {
 
   async run() {
     const { argv, flags } = await this.parse(Broadcast);
-    const answer = await call(
-      this.config,
-      'broadcast',
-      { text: argv.join(' ') },
-      'Broadcast',
-      flags,
-    );
-    this.log(String(answer.line));
+    const text = argv.join(' ');
+    const answer = await this.call('broadcast', { text }, { action: 'Broadcast', ...flags });
+    const line = String(answer.line);
+    this.log(line);
+    return { line };
   }
 }

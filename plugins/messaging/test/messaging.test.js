@@ -4,31 +4,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanup, makeUser, startServer } from '../../../dist/test/helpers/harness.js';
-import { LiveShell, stopShells } from '../../../dist/test/integration/shell-support.js';
+import { cleanup, LiveShell, newUser, startServer } from 'fex/testing';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 const LIMIT = { timeout: 30_000 };
 
 /** A user of fex with the messaging commands linked in. */
-async function messagingUser() {
-  const user = await makeUser();
-  const linked = await user.run(['plugins', 'link', plugin, '--no-install']);
-  assert.equal(linked.code, 0, linked.stderr);
-  return user;
-}
+const messagingUser = () => newUser({ link: [plugin] });
 
 describe('messaging plugin', () => {
-  /** @type {import('../../../dist/test/helpers/harness.js').RunningServer} */
+  /** @type {import('fex/testing').TestServer} */
   let server;
 
   before(async () => {
-    server = await startServer({ args: ['--plugin', plugin] });
+    server = await startServer({ plugins: [plugin] });
   });
-  after(async () => {
-    await stopShells();
-    await cleanup();
-  });
+  after(cleanup);
 
   it('adds /broadcast and /msg to the shell and to /?', LIMIT, async () => {
     const user = await messagingUser();
@@ -95,6 +86,29 @@ describe('messaging plugin', () => {
       assert.equal(usage.code, 2);
     },
   );
+
+  it('answers --json like a built-in command, failures included', LIMIT, async () => {
+    const ann = await messagingUser();
+    const on = ['--server', server.address, '--handle', 'AnnJson'];
+    const sent = await ann.run(['broadcast', 'hello', 'all', '--json', ...on]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(JSON.parse(sent.stdout).line, /^AnnJson<[-\d :]+>: hello all$/);
+    const refused = await ann.run(['msg', 'Nobody', 'hi', '--json', ...on]);
+    assert.deepEqual(JSON.parse(refused.stdout), {
+      error: {
+        code: 'E_MSG_UNKNOWN_HANDLE',
+        message: 'No user "Nobody" is registered on this server.',
+        exit: 10,
+      },
+    });
+    assert.equal(refused.stderr, '');
+    assert.equal(refused.code, 10);
+    // A failure of the client itself, before any request: the same JSON shape as `fex dir`'s.
+    const nowhere = await ann.run(['broadcast', 'hi', '--json', '--server', 'nowhere']);
+    const dir = await ann.run(['dir', '--json', '--server', 'nowhere']);
+    assert.equal(nowhere.stdout, dir.stdout);
+    assert.equal(nowhere.code, dir.code);
+  });
 
   it('is gone from the shell and the CLI once unlinked', LIMIT, async () => {
     const user = await messagingUser();

@@ -4,25 +4,22 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanup, makeUser, startServer, tempDir } from '../../../dist/test/helpers/harness.js';
+import { cleanup, newUser, startServer } from 'fex/testing';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 
 describe('quota plugin', () => {
-  /** @type {import('../../../dist/test/helpers/harness.js').RunningServer} */
+  /** @type {import('fex/testing').TestServer} */
   let server;
-  /** @type {import('../../../dist/test/helpers/harness.js').User} */
+  /** @type {import('fex/testing').TestUser} */
   let user;
   /** @type {string[]} */
   let on;
 
   before(async () => {
-    const dir = await tempDir();
-    const config = join(dir, 'fex.config.json');
     const options = { quota: '10KiB', maxFileSize: 6000 };
-    await writeFile(config, JSON.stringify({ plugins: [{ module: plugin, options }] }));
-    server = await startServer({ args: ['--config', config] });
-    user = await makeUser();
+    server = await startServer({ plugins: [{ module: plugin, options }] });
+    user = await newUser();
     on = ['--server', server.address, '--handle', 'Saver'];
     await writeFile(join(user.home, 'a.bin'), Buffer.alloc(5000));
     await writeFile(join(user.home, 'b.bin'), Buffer.alloc(5000));
@@ -63,14 +60,14 @@ describe('quota plugin', () => {
   });
 
   it('keeps each handle’s quota its own', async () => {
-    const other = await makeUser();
+    const other = await newUser();
     await writeFile(join(other.home, 'c.bin'), Buffer.alloc(1000));
     const r = await other.run(['store', 'c.bin', '--server', server.address, '--handle', 'Other']);
     assert.equal(r.code, 0, r.stderr);
   });
 
   it('counts stores still in flight: a piped run of stores cannot overshoot', async () => {
-    const piper = await makeUser();
+    const piper = await newUser();
     for (const [name, size] of [
       ['p1.bin', 5000],
       ['p2.bin', 5000],

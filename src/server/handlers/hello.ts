@@ -1,15 +1,15 @@
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { FexError } from '../../shared/errors.js';
-import type { Handler } from '../plugin-api.js';
+import { coreHandler } from '../core-services.js';
 
 /** The first exchange: versions, limits, and which request types this server serves. */
-export const hello: Handler = {
+export const hello = coreHandler({
   params: { version: 'uint', client: 'string?' },
   auth: 'none',
+  handshake: true,
   async run(ctx, request) {
     if (request.version !== PROTOCOL_VERSION)
       throw new FexError('E_VERSION', { version: String(request.version) });
-    ctx.connection.greeted = true;
     await ctx.reply({
       version: PROTOCOL_VERSION,
       server: 'fex',
@@ -24,4 +24,4 @@ export const hello: Handler = {
       bodies: ctx.server.bodyTypes(),
     });
   },
-};
+});

@@ -1,11 +1,11 @@
-import type { Handler } from '../plugin-api.js';
+import { coreHandler } from '../core-services.js';
 
 /** A polite goodbye: the server answers, then closes the connection. */
-export const leave: Handler = {
+export const leave = coreHandler({
   params: {},
   auth: 'none',
   async run(ctx) {
     ctx.connection.end();
     await ctx.reply();
   },
-};
+});

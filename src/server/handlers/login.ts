@@ -1,18 +1,14 @@
-import { FexError } from '../../shared/errors.js';
-import type { Handler } from '../plugin-api.js';
+import { coreHandler } from '../core-services.js';
 
 /** Acts as a handle registered earlier, proven by the credential registration returned. */
-export const login: Handler = {
+export const login = coreHandler({
   params: { handle: 'string', credential: 'string' },
   auth: 'none',
   async run(ctx, request) {
-    const handle = ctx.server.handles.verify(
-      request.handle as string,
-      request.credential as string,
-    );
-    if (ctx.connection.handle && ctx.connection.handle !== handle)
-      throw new FexError('E_ALREADY_REGISTERED', { handle: ctx.connection.handle });
-    ctx.connection.handle = handle;
+    const { handle } = await ctx.identify({
+      handle: request.handle,
+      credential: request.credential,
+    });
     await ctx.reply({ handle });
   },
-};
+});

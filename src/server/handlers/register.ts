@@ -1,21 +1,12 @@
-import { FexError } from '../../shared/errors.js';
-import { handleProblem } from '../../protocol/names.js';
-import type { Handler } from '../plugin-api.js';
+import { coreHandler } from '../core-services.js';
 
 /** Claims a new handle for this connection and returns its credential. */
-export const register: Handler = {
+export const register = coreHandler({
   params: { handle: 'string' },
   auth: 'none',
   async run(ctx, request) {
-    const handle = request.handle as string;
-    if (ctx.connection.handle)
-      throw new FexError('E_ALREADY_REGISTERED', { handle: ctx.connection.handle });
-    const max = ctx.server.limits.maxHandleLength;
-    if (!handleProblem(handle) && handle.length > max)
-      throw new FexError('E_HANDLE_TOO_LONG', { handle, max });
-    const credential = await ctx.server.handles.register(handle);
-    ctx.connection.handle = handle;
+    const { handle, credential } = await ctx.identify({ register: request.handle });
     ctx.server.log.info(`${ctx.connection.remote} registered ${handle}`);
     await ctx.reply({ handle, credential });
   },
-};
+});

@@ -1,11 +1,12 @@
 import { FexError } from '../../shared/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
 import { nameProblem } from '../../protocol/names.js';
-import type { Handler, RequestContext } from '../plugin-api.js';
+import { coreHandler, type CoreServices } from '../core-services.js';
+import type { RequestContext } from '../plugin-api.js';
 import type { PendingPut, StoredFile } from '../storage/storage.js';
 
 /** The checks every store passes before any byte of it touches the disk. */
-function admitStore(ctx: RequestContext, name: string, size: number): void {
+function admitStore(ctx: RequestContext<CoreServices>, name: string, size: number): void {
   const problem = nameProblem(name);
   if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
   const { maxNameBytes, maxFileSize } = ctx.server.limits;
@@ -23,7 +24,7 @@ function admitStore(ctx: RequestContext, name: string, size: number): void {
  * client can pipeline many stores and their flushes share the disk's time.
  */
 async function storeWithBody(
-  ctx: RequestContext,
+  ctx: RequestContext<CoreServices>,
   name: string,
   size: number,
   sha256: string,
@@ -50,7 +51,7 @@ async function storeWithBody(
  * not its own, then `commit` with the whole file's SHA-256.
  */
 async function storeInSteps(
-  ctx: RequestContext,
+  ctx: RequestContext<CoreServices>,
   pending: PendingPut,
   name: string,
   size: number,
@@ -59,7 +60,7 @@ async function storeInSteps(
     const held = pending.offset > 0 ? { sha256: pending.prefixSha256 } : {};
     await ctx.proceed({ offset: pending.offset, ...held });
     const data = await ctx.receive('data', { offset: 'uint?' });
-    const from = (data.header.offset as number | undefined) ?? 0;
+    const from = data.header.offset ?? 0;
     // A failure from here on is answered after the commit frame, keeping the stream in step.
     let failure: unknown;
     try {
@@ -75,7 +76,7 @@ async function storeInSteps(
     }
     const commit = await ctx.receive('commit', { sha256: 'sha256' });
     if (failure) throw failure;
-    return { stored: await pending.commit(commit.header.sha256 as string), from };
+    return { stored: await pending.commit(commit.header.sha256), from };
   } catch (error) {
     // A broken connection keeps what arrived, so the same upload can resume where it stopped.
     if (!isStreamFatal(error)) await pending.abort();
@@ -89,14 +90,13 @@ async function storeInSteps(
 }
 
 /** An upload. Nothing is visible under the name until the checksum matches and it is flushed. */
-export const store: Handler = {
+export const store = coreHandler({
   params: { name: 'string', size: 'uint', sha256: 'sha256?' },
   body: true,
   overlap: true,
   async run(ctx, request) {
-    const name = request.name as string;
-    const size = request.size as number;
-    const sha256 = request.sha256 as string | undefined;
+    const { name, size, sha256 } = request;
+    // auth 'registered' (the default): the core admits no request without a handle.
     const owner = ctx.connection.handle as string;
     if ((sha256 === undefined) !== (request.body === undefined))
       throw new FexError('E_BAD_REQUEST', { reason: 'a body and "sha256" go together' });
@@ -104,7 +104,7 @@ export const store: Handler = {
     let stored: StoredFile;
     let from = 0;
     if (sha256 !== undefined) {
-      stored = await storeWithBody(ctx, name, size, sha256, request.body as number);
+      stored = await storeWithBody(ctx, name, size, sha256, request.body ?? 0);
     } else {
       const pending = await ctx.server.storage.put(name, { owner, size });
       ({ stored, from } = await storeInSteps(ctx, pending, name, size));
@@ -116,4 +116,4 @@ export const store: Handler = {
       ctx.connection,
     );
   },
-};
+});

@@ -29,13 +29,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../shared/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
-import { Checkpointer, type CheckpointHost } from './checkpoint.js';
+import { Checkpointer } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';
 import { hashFile, ioError } from './fs-helpers.js';
 import { Journal } from './journal.js';
 import { replayJournal } from './journal-replay.js';
-import { readLegacyMeta } from './legacy-meta.js';
-import { LocalPendingPut } from './local-pending-put.js';
+import { LocalPendingPut, type PutHost } from './local-pending-put.js';
 import type { MetaRecord } from './meta-record.js';
 import { reconcile } from './reconcile.js';
 import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
@@ -52,12 +51,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-export class LocalStorage implements Storage, CheckpointHost {
+export class LocalStorage implements Storage {
   private readonly tmpDir: string;
   private readonly partialDir: string;
   private readonly journalPath: string;
-  /** The folder of the layout before the journal, migrated and deleted by open(). */
-  private readonly legacyMetaDir: string;
   private readonly index = new Map<string, MetaRecord>();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   private readonly keys = new Map<string, string>();
@@ -78,7 +75,14 @@ export class LocalStorage implements Storage, CheckpointHost {
   private journal: Journal | undefined;
   private rootSync: DirSync | undefined;
   /** The small stores whose bytes only the journal holds durably yet. */
-  private readonly checkpointer = new Checkpointer(this);
+  private readonly checkpointer: Checkpointer;
+  /** What a pending upload may do to this storage, and nobody else. */
+  private readonly host: PutHost = {
+    commitInTurn: (name, task) => this.commitInTurn(name, task),
+    install: (record, asidePath, data) => this.install(record, asidePath, data),
+    mayLog: () => this.checkpointer.hasRoom(),
+    release: (asidePath) => void this.active.delete(asidePath),
+  };
 
   constructor(
     readonly root: string,
@@ -87,8 +91,12 @@ export class LocalStorage implements Storage, CheckpointHost {
     this.tmpDir = join(root, RESERVED_DIR, 'tmp');
     this.partialDir = join(root, RESERVED_DIR, 'partial');
     this.journalPath = join(root, RESERVED_DIR, 'journal');
-    this.legacyMetaDir = join(root, RESERVED_DIR, 'meta');
     this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
+    this.checkpointer = new Checkpointer({
+      root,
+      syncRoot: () => this.opened().rootSync.sync(),
+      settle: (logged, flushed) => this.settle(logged, flushed),
+    });
   }
 
   async open(): Promise<void> {
@@ -102,28 +110,20 @@ export class LocalStorage implements Storage, CheckpointHost {
       Math.min(this.partialTtlMs, 3_600_000),
     );
     this.sweeper.unref();
-    // Records of the old layout first, so the journal's lines, written after them, win.
-    const records = await readLegacyMeta(this.legacyMetaDir);
+    const records = new Map<string, MetaRecord>();
     const logged = new Map<string, string>();
     await replayJournal(this.journalPath, records, logged);
     // Small stores whose bytes only the journal holds: restored and flushed (checkpointed) before
     // the journal is rewritten without their bytes.
     await restoreLogged(this.root, this.tmpDir, records, logged);
     const found = await reconcile(this.root, records);
-    // The reconciled records become the whole journal before the old layout may go.
     this.journal = await Journal.create(this.journalPath, found.values());
-    await rm(this.legacyMetaDir, { recursive: true, force: true });
     this.rootSync = await DirSync.open(this.root);
     for (const record of found.values()) this.setRecord(record);
   }
 
   async list(): Promise<StoredFile[]> {
     return [...this.index.values()].sort((a, b) => byCodePoint(a.name, b.name)).map(publicView);
-  }
-
-  async stat(name: string): Promise<StoredFile | undefined> {
-    const record = this.index.get(name);
-    return record && publicView(record);
   }
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
@@ -149,7 +149,7 @@ export class LocalStorage implements Storage, CheckpointHost {
       }
       const hash = await hashFile(path, offset);
       const keep = path === resumable;
-      return new LocalPendingPut(this, name, options, path, handle, hash, offset, keep);
+      return new LocalPendingPut(this.host, name, options, path, handle, hash, offset, keep);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       this.active.delete(path);
@@ -160,7 +160,7 @@ export class LocalStorage implements Storage, CheckpointHost {
   /** A fresh aside file, with no earlier bytes to look for and none kept when cut off. */
   private async putUnresumable(name: string, options: PutOptions): Promise<PendingPut> {
     const path = this.tmpPath();
-    if (options.size <= WAL_MAX_BYTES) return new SmallPendingPut(this, name, options, path);
+    if (options.size <= WAL_MAX_BYTES) return new SmallPendingPut(this.host, name, options, path);
     let handle: FileHandle;
     try {
       // 'ax': created here or failing (like 'wx'), and appending so restart()'s truncate rewinds.
@@ -168,7 +168,16 @@ export class LocalStorage implements Storage, CheckpointHost {
     } catch (error) {
       throw ioError(error);
     }
-    return new LocalPendingPut(this, name, options, path, handle, createHash('sha256'), 0, false);
+    return new LocalPendingPut(
+      this.host,
+      name,
+      options,
+      path,
+      handle,
+      createHash('sha256'),
+      0,
+      false,
+    );
   }
 
   /**
@@ -249,10 +258,18 @@ export class LocalStorage implements Storage, CheckpointHost {
   }
 
   /**
-   * @internal used by LocalPendingPut: runs a commit after the commits of the same or a clashing
-   * name called before it, so of two clashing names the first committed wins; close() waits for it.
+   * Flushes the small stores whose bytes only the journal holds (checkpoint.ts) and journals them
+   * again without their bytes. Runs by itself in the background and at close(); safe at any time.
    */
-  commitInTurn<T>(name: string, task: () => Promise<T>): Promise<T> {
+  checkpoint(): Promise<void> {
+    return this.checkpointer.run();
+  }
+
+  /**
+   * Runs a commit after the commits of the same or a clashing name called before it, so of two
+   * clashing names the first committed wins; close() waits for it.
+   */
+  private commitInTurn<T>(name: string, task: () => Promise<T>): Promise<T> {
     const commit = this.locked(name, task);
     this.commits.add(commit);
     const untrack = () => this.commits.delete(commit);
@@ -260,21 +277,8 @@ export class LocalStorage implements Storage, CheckpointHost {
     return commit;
   }
 
-  /**
-   * @internal Checkpoints the small stores committed so far (see checkpoint.ts); runs by itself in
-   * the background and at close(). Exposed for tests.
-   */
-  checkpoint(): Promise<void> {
-    return this.checkpointer.run();
-  }
-
-  /** @internal used by Checkpointer */
-  syncRoot(): Promise<void> {
-    return this.opened().rootSync.sync();
-  }
-
-  /** @internal used by Checkpointer: in turn with the name's commits, so lines stay in order. */
-  settle(logged: MetaRecord, flushed: MetaRecord): Promise<boolean> {
+  /** For the checkpointer: in turn with the name's commits, so lines stay in order. */
+  private settle(logged: MetaRecord, flushed: MetaRecord): Promise<boolean> {
     return this.locked(logged.name, async () => {
       if (this.index.get(logged.name) !== logged) return false;
       await this.opened().journal.append(flushed);
@@ -283,18 +287,7 @@ export class LocalStorage implements Storage, CheckpointHost {
     });
   }
 
-  /** @internal used by LocalPendingPut: whether a small store may log its bytes now. */
-  mayLog(): boolean {
-    return this.checkpointer.hasRoom();
-  }
-
-  /** @internal used by LocalPendingPut */
-  release(asidePath: string): void {
-    this.active.delete(asidePath);
-  }
-
-  /** @internal used by LocalPendingPut */
-  checkReplace(name: string, owner: string): void {
+  private checkReplace(name: string, owner: string): void {
     const existing = this.index.get(name);
     if (existing && existing.owner !== owner)
       throw new FexError('E_NOT_OWNER', { name, owner: existing.owner ?? 'the server operator' });
@@ -303,11 +296,11 @@ export class LocalStorage implements Storage, CheckpointHost {
   }
 
   /**
-   * @internal used by LocalPendingPut, inside commitInTurn(). With `data` (the bytes, base64, of a
+   * For a pending upload, inside commitInTurn(). With `data` (the bytes, base64, of a
    * small store whose file was not flushed) the journal line is the durable copy: no root fsync,
    * since open() rewrites the file from the line if the rename (or the data) was lost.
    */
-  async install(record: MetaRecord, asidePath: string, data?: string): Promise<void> {
+  private async install(record: MetaRecord, asidePath: string, data?: string): Promise<void> {
     const { journal, rootSync } = this.opened();
     this.checkReplace(record.name, record.owner ?? '');
     const previous = this.index.get(record.name);

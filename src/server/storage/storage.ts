@@ -1,6 +1,7 @@
 /**
  * The storage interface. The local directory is the default backend; any other backend must pass
- * the shared suite of test/unit/storage-suite.ts. See docs/storage.md.
+ * the contract suite that `fex/testing` exports (src/testing/storage-contract.ts), as the local
+ * backend and the in-memory reference backend do. See docs/storage.md.
  */
 import type { Readable } from 'node:stream';
 import type { FileEntry } from '../../protocol/constants.js';
@@ -54,7 +55,6 @@ export interface Storage {
   open(): Promise<void>;
   /** Every visible file, ordered by name (code point order). */
   list(): Promise<StoredFile[]>;
-  stat(name: string): Promise<StoredFile | undefined>;
   /**
    * Starts an upload. Rejects with E_NOT_OWNER when the name belongs to another owner and with
    * E_NAME_CLASH when it differs only in case or Unicode form from a stored name.
@@ -65,6 +65,10 @@ export interface Storage {
    * file meanwhile does not affect this reader.
    */
   read(name: string, start?: number): Promise<{ file: StoredFile; stream: Readable }>;
+  /**
+   * Removes a file. Rejects with E_NOT_FOUND when there is none, and with E_NOT_OWNER when it
+   * belongs to another owner.
+   */
   remove(name: string, owner: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,14 +1,15 @@
 /**
- * The shared storage suite: every Storage backend must pass it. A backend's test file calls
- * `storageSuite(name, makeStorage)` with a factory that gives a fresh, opened, empty storage and
- * a way to open a second instance over the same data.
+ * The storage contract suite: every Storage backend must pass it (exported by `fex/testing`).
+ * A backend's test file calls `storageSuite(name, makeStorage)` with a factory that gives a fresh,
+ * opened, empty storage and a way to open a second instance over the same data; run it with
+ * `node --test`. fex runs it against its local backend and its in-memory reference backend.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { FexError } from '../../src/shared/errors.js';
-import type { Storage, StoredFile } from '../../src/server/storage/storage.js';
+import { FexError } from '../shared/errors.js';
+import type { Storage, StoredFile } from '../server/storage/storage.js';
 
 export interface StorageFixture {
   /** A fresh, opened, empty storage. */
@@ -69,8 +70,13 @@ export function fexCode(code: string): (error: unknown) => boolean {
   };
 }
 
+/** One file's entry, as `list()` has it; undefined when there is none. */
+export async function statOf(storage: Storage, name: string): Promise<StoredFile | undefined> {
+  return (await storage.list()).find((file) => file.name === name);
+}
+
 async function assertAbsent(storage: Storage, name: string): Promise<void> {
-  assert.equal(await storage.stat(name), undefined);
+  assert.equal(await statOf(storage, name), undefined);
   assert.ok(!(await storage.list()).some((f) => f.name === name), `${name} is listed`);
   await assert.rejects(storage.read(name), fexCode('E_NOT_FOUND'));
 }
@@ -109,7 +115,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       };
       assert.deepEqual({ ...stored, time: 0 }, { ...expected, time: 0 });
       assert.ok(stored.time >= before && stored.time <= Date.now(), 'stored time is now');
-      assert.deepEqual(await storage.stat('Hello.txt'), stored);
+      assert.deepEqual(await statOf(storage, 'Hello.txt'), stored);
       assert.deepEqual(await storage.list(), [stored]);
       const read = await storage.read('Hello.txt');
       assert.deepEqual(read.file, stored);
@@ -132,7 +138,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       await assertAbsent(storage, 'soon.bin');
       assert.deepEqual(await storage.list(), []);
       await pending.commit(sha256(data));
-      assert.equal((await storage.stat('soon.bin'))?.size, data.length);
+      assert.equal((await statOf(storage, 'soon.bin'))?.size, data.length);
     });
 
     it('rejects a wrong checksum with E_CHECKSUM and keeps nothing', async () => {
@@ -168,7 +174,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       await assertAbsent(storage, 'gone.bin');
       // The name is free again, for anybody.
       await store(storage, 'gone.bin', 'User2', 'new');
-      assert.equal((await storage.stat('gone.bin'))?.owner, 'User2');
+      assert.equal((await statOf(storage, 'gone.bin'))?.owner, 'User2');
     });
 
     it('refuses an unsafe name with E_BAD_NAME', async () => {
@@ -198,7 +204,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       const pending = await storage.put('doc.txt', { owner: 'User1', size: 3 });
       await pending.write(chunked(Buffer.from('new')));
       await assert.rejects(pending.commit(sha256('not new')), fexCode('E_CHECKSUM'));
-      assert.deepEqual(await storage.stat('doc.txt'), old);
+      assert.deepEqual(await statOf(storage, 'doc.txt'), old);
       assert.equal((await contents(storage, 'doc.txt')).toString(), 'the old version');
     });
 
@@ -209,7 +215,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
         storage.put('mine.txt', { owner: 'Bob', size: 3 }),
         (error: unknown) => fexCode('E_NOT_OWNER')(error) && /Alice/.test(String(error)),
       );
-      assert.deepEqual(await storage.stat('mine.txt'), original);
+      assert.deepEqual(await statOf(storage, 'mine.txt'), original);
       assert.equal((await contents(storage, 'mine.txt')).toString(), 'alice wrote this');
     });
 
@@ -221,7 +227,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       await bob.write(chunked(Buffer.from('b')));
       await alice.commit(sha256('a'));
       await assert.rejects(bob.commit(sha256('b')), fexCode('E_NOT_OWNER'));
-      assert.equal((await storage.stat('race.txt'))?.owner, 'Alice');
+      assert.equal((await statOf(storage, 'race.txt'))?.owner, 'Alice');
       assert.equal((await contents(storage, 'race.txt')).toString(), 'a');
     });
 
@@ -326,7 +332,7 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       await store(storage, 'keep.txt', 'Alice', 'k');
       await store(storage, 'drop.txt', 'Alice', 'd');
       await assert.rejects(storage.remove('drop.txt', 'Bob'), fexCode('E_NOT_OWNER'));
-      assert.equal((await storage.stat('drop.txt'))?.owner, 'Alice');
+      assert.equal((await statOf(storage, 'drop.txt'))?.owner, 'Alice');
       await storage.remove('drop.txt', 'Alice');
       await assertAbsent(storage, 'drop.txt');
       await assert.rejects(storage.remove('drop.txt', 'Alice'), fexCode('E_NOT_FOUND'));

@@ -1,0 +1,31 @@
+/**
+ * The test kit of the plugin SDK (`fex/testing`): a real server with the plugin under test, real
+ * users of the `fex` binary, and the storage contract suite with its in-memory reference backend.
+ * docs/plugins.md ("Testing a plugin") and docs/storage.md.
+ */
+export {
+  startServer,
+  newUser,
+  cleanup,
+  tempDir,
+  FEX_BIN,
+  type TestServer,
+  type TestUser,
+  type RunResult,
+  type PluginUnderTest,
+} from './kit.js';
+export { LiveShell, maskTimes } from './live-shell.js';
+export {
+  storageSuite,
+  statOf,
+  store,
+  contents,
+  drain,
+  chunked,
+  pattern,
+  sha256,
+  fexCode,
+  type StorageFixture,
+} from './storage-contract.js';
+export { MemoryStorage, MemoryVolume } from './memory-storage.js';
+export type { Storage, PendingPut, PutOptions, StoredFile } from '../server/storage/storage.js';
