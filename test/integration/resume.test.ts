@@ -59,6 +59,8 @@ describe('resume', () => {
     first.sendBytes(sent);
     first.close();
     await first.closed;
+    // The server has suspended the upload (and kept what arrived) once it says so.
+    await server.waitForLine(new RegExp(`Resumer's upload of ${name} was cut off`));
   }
 
   /** `fex store name --json` by the same user; resolves with where it resumed. */
@@ -78,10 +80,29 @@ describe('resume', () => {
     probe.send({ type: 'get', id: 3, name: 'Big.bin' });
     assert.equal((await probe.next())?.code, 'E_NOT_FOUND');
     probe.close();
-    const from = await storeAgain('Big.bin', data);
-    assert.ok(from > 0 && from <= 1024 * 1024, String(from));
+    assert.equal(await storeAgain('Big.bin', data), 1024 * 1024);
     assert.deepEqual(await readdir(join(server.dir, '.fex', 'partial')), []);
   });
+
+  for (const cut of [10, 500_000, 1024 * 1024 - 1, 3_850_000])
+    it(`keeps every byte received before the cut, ${cut} of them`, async () => {
+      const name = `Cut-${cut}.bin`;
+      await cutUpload(name, data.length, data.subarray(0, cut));
+      const again = await greeted(server.port);
+      const credential = await credentialOf(user, server.address, 'Resumer');
+      again.send({ type: 'login', id: 2, handle: 'Resumer', credential });
+      assert.equal((await again.next())?.type, 'ok');
+      again.send({ type: 'store', id: 3, name, size: data.length });
+      const offered = await again.next();
+      assert.equal(offered?.offset, cut);
+      assert.equal(offered?.sha256, sha256(data.subarray(0, cut)));
+      again.send({ type: 'data', id: 3, offset: cut }, data.subarray(cut));
+      again.send({ type: 'commit', id: 3, sha256: sha256(data) });
+      const stored = await again.next();
+      assert.equal(stored?.resumedFrom, cut);
+      assert.ok((await readFile(join(server.dir, name))).equals(data));
+      again.close();
+    });
 
   it('starts afresh when the bytes held are not this file’s', async () => {
     const other = Buffer.from(data);

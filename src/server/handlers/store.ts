@@ -52,6 +52,7 @@ async function storeWithBody(
 async function storeInSteps(
   ctx: RequestContext,
   pending: PendingPut,
+  name: string,
   size: number,
 ): Promise<{ stored: StoredFile; from: number }> {
   try {
@@ -77,7 +78,12 @@ async function storeInSteps(
     return { stored: await pending.commit(commit.header.sha256 as string), from };
   } catch (error) {
     // A broken connection keeps what arrived, so the same upload can resume where it stopped.
-    await (isStreamFatal(error) ? pending.suspend() : pending.abort());
+    if (!isStreamFatal(error)) await pending.abort();
+    else {
+      await pending.suspend();
+      const owner = ctx.connection.handle as string;
+      ctx.server.log.info(`${owner}'s upload of ${name} was cut off (${error.code})`);
+    }
     throw error;
   }
 }
@@ -101,7 +107,7 @@ export const store: Handler = {
       stored = await storeWithBody(ctx, name, size, sha256, request.body as number);
     } else {
       const pending = await ctx.server.storage.put(name, { owner, size });
-      ({ stored, from } = await storeInSteps(ctx, pending, size));
+      ({ stored, from } = await storeInSteps(ctx, pending, name, size));
     }
     ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });

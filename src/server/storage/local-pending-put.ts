@@ -63,17 +63,28 @@ export class LocalPendingPut implements PendingPut {
   async write(body: AsyncIterable<Buffer>): Promise<number> {
     // A large upload is flushed while it arrives, so the commit's fdatasync is short.
     const disk = new WriteBehind(this.handle, { syncEvery: SYNC_EVERY_BYTES });
+    let diskFailed = false;
+    const failed = (error: unknown) => {
+      diskFailed = true;
+      throw error;
+    };
     try {
       for await (const chunk of body) {
         this.hash.update(chunk);
         this.written += chunk.length;
         if (this.written > this.options.size) break;
         // Waiting for the disk when a batch is full is the backpressure: the socket is not read.
-        await disk.write(chunk);
+        await disk.write(chunk).catch(failed);
       }
-      await disk.flush();
+      await disk.flush().catch(failed);
     } catch (error) {
-      await disk.settle();
+      if (diskFailed) {
+        await disk.settle();
+        throw ioError(error);
+      }
+      // The body broke off (connection lost, timeout): the batch still queued holds bytes the
+      // server received, and a resumed upload must be offered every one of them.
+      await disk.flush().catch(() => disk.settle());
       throw ioError(error);
     }
     return this.written;
