@@ -75,6 +75,11 @@ export class LocalStorage implements Storage, CheckpointHost {
   private readonly commitLocks = new Map<string, Promise<unknown>>();
   /** Commits from their flush to their answer, for close() to wait for. */
   private readonly commits = new Set<Promise<unknown>>();
+  /**
+   * Names whose file is being replaced: set before the rename, cleared once the index holds the
+   * new record. A reader that saw it set, or another record after its open, opens again.
+   */
+  private readonly swapping = new Map<string, Promise<void>>();
   private journal: Journal | undefined;
   private rootSync: DirSync | undefined;
   /** The small stores whose bytes only the journal holds durably yet. */
@@ -181,6 +186,38 @@ export class LocalStorage implements Storage, CheckpointHost {
   }
 
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
+    // Without the lock first, so readers never queue behind a commit's flush; should replacements
+    // keep coming between the lookup and the open, in turn with the commits.
+    const opened =
+      (await this.openRecorded(name)) ??
+      (await this.openRecorded(name)) ??
+      (await this.locked(name, () => this.openRecorded(name)));
+    if (!opened) throw new FexError('E_INTERNAL', { reason: `${name} kept changing` });
+    const { record, handle } = opened;
+    const info = await handle.stat();
+    if (!info.isFile() || info.size !== record.size) {
+      await handle.close();
+      throw new FexError('E_INTERNAL', { reason: `${name} changed on disk outside fex` });
+    }
+    return {
+      file: publicView(record),
+      stream: handle.createReadStream({
+        start: Math.min(start, record.size),
+        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
+        // same memory bound (docs/performance.md).
+        highWaterMark: 1024 * 1024,
+      }),
+    };
+  }
+
+  /**
+   * The name's record and its file, opened, or undefined when the file was replaced between the
+   * lookup and the open (`swapping`): the descriptor is then of another version than the record.
+   */
+  private async openRecorded(
+    name: string,
+  ): Promise<{ record: MetaRecord; handle: FileHandle } | undefined> {
+    await this.swapping.get(name);
     const record = this.index.get(name);
     if (!record) throw new FexError('E_NOT_FOUND', { name });
     let handle: FileHandle;
@@ -197,20 +234,9 @@ export class LocalStorage implements Storage, CheckpointHost {
       }
       throw ioError(error);
     }
-    const info = await handle.stat();
-    if (!info.isFile() || info.size !== record.size) {
-      await handle.close();
-      throw new FexError('E_INTERNAL', { reason: `${name} changed on disk outside fex` });
-    }
-    return {
-      file: publicView(record),
-      stream: handle.createReadStream({
-        start: Math.min(start, record.size),
-        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
-        // same memory bound (docs/performance.md).
-        highWaterMark: 1024 * 1024,
-      }),
-    };
+    if (!this.swapping.has(name) && this.index.get(name) === record) return { record, handle };
+    await handle.close();
+    return undefined;
   }
 
   async remove(name: string, owner: string): Promise<void> {
@@ -316,11 +342,16 @@ export class LocalStorage implements Storage, CheckpointHost {
     } catch (error) {
       throw ioError(error);
     }
+    // From the rename until the record names the new file, a reader could open one version and
+    // describe it with the other's record: readers wait for the swap, or notice it and retry.
+    let swapped!: () => void;
+    this.swapping.set(record.name, new Promise<void>((resolve) => (swapped = resolve)));
     try {
       // A logged store's rename need not be durable, and a direct call costs a fraction of a
       // thread-pool round trip (small-pending-put.ts).
       if (data === undefined) await rename(asidePath, join(this.root, record.name));
       else renameSync(asidePath, join(this.root, record.name));
+      this.setRecord(record, data);
     } catch (error) {
       // Best effort: the journal should describe the file that stayed (with its bytes, if they are
       // not checkpointed yet, or replay would resurrect this failed commit's); open() copes if not.
@@ -329,6 +360,9 @@ export class LocalStorage implements Storage, CheckpointHost {
         : journal.append({ remove: record.name });
       await restore.catch(() => undefined);
       throw ioError(error);
+    } finally {
+      this.swapping.delete(record.name);
+      swapped();
     }
     if (data === undefined) {
       try {
@@ -337,7 +371,6 @@ export class LocalStorage implements Storage, CheckpointHost {
         throw ioError(error);
       }
     }
-    this.setRecord(record, data);
   }
 
   private opened(): { journal: Journal; rootSync: DirSync } {
