@@ -109,15 +109,26 @@ export class LocalStorage implements Storage, CheckpointHost {
     this.sweeper.unref();
     // Records of the old layout first, so the journal's lines, written after them, win.
     const records = await readLegacyMeta(this.legacyMetaDir);
+    const migrating = records.size > 0;
     const logged = new Map<string, string>();
-    await replayJournal(this.journalPath, records, logged);
-    // Small stores whose bytes only the journal holds: restored and flushed (checkpointed) before
-    // the journal is rewritten without their bytes.
-    await restoreLogged(this.root, this.tmpDir, records, logged);
+    const lines = await replayJournal(this.journalPath, records, logged);
+    const replayed = new Map(records);
+    // Small stores whose bytes only the journal holds: restored and flushed (checkpointed), so
+    // their records can be journaled again without their bytes. Those that cannot be restored for
+    // lack of space keep their lines (and are not served) until a start with room.
+    const deferred = await restoreLogged(this.root, this.tmpDir, records, logged);
     const found = await reconcile(this.root, records);
-    // The reconciled records become the whole journal before the old layout may go.
-    this.journal = await Journal.create(this.journalPath, found.values());
-    await rm(this.legacyMetaDir, { recursive: true, force: true });
+    for (const name of deferred) found.delete(name);
+    if (migrating) {
+      // The reconciled records become the whole journal before the old layout may go.
+      this.journal = await Journal.create(this.journalPath, found.values());
+      await rm(this.legacyMetaDir, { recursive: true, force: true });
+    } else {
+      // Appended to, never rewritten before listening: a full disk must not stop the server.
+      this.journal = await Journal.open(this.journalPath, replayed, logged, lines);
+      await journalChanges(this.journal, replayed, found, deferred);
+      this.journal.compactIfStale();
+    }
     this.rootSync = await DirSync.open(this.root);
     for (const record of found.values()) this.setRecord(record);
   }
@@ -337,10 +348,14 @@ export class LocalStorage implements Storage, CheckpointHost {
     const { journal, rootSync } = this.opened();
     this.checkReplace(record.name, record.owner ?? '');
     const previous = this.index.get(record.name);
-    try {
-      await journal.append(record, data);
-    } catch (error) {
-      throw ioError(error);
+    for (;;) {
+      try {
+        await journal.append(record, data);
+        break;
+      } catch (error) {
+        const failure = ioError(error);
+        if (failure.code !== 'E_DISK_FULL' || !(await this.reclaim())) throw failure;
+      }
     }
     // From the rename until the record names the new file, a reader could open one version and
     // describe it with the other's record: readers wait for the swap, or notice it and retry.
@@ -393,6 +408,26 @@ export class LocalStorage implements Storage, CheckpointHost {
     this.checkpointer.drop(name);
   }
 
+  /**
+   * @internal used by the pending puts when the disk is full: deletes the interrupted upload
+   * written to longest ago that no upload is using, before anyone is refused for lack of space.
+   * Resolves false when there is none left.
+   */
+  async reclaim(): Promise<boolean> {
+    let oldest: { path: string; mtimeMs: number } | undefined;
+    for (const file of await readdir(this.partialDir).catch(() => [])) {
+      const path = join(this.partialDir, file);
+      if (this.active.has(path)) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info && (!oldest || info.mtimeMs < oldest.mtimeMs))
+        oldest = { path, mtimeMs: info.mtimeMs };
+    }
+    // Checked again: an upload may have taken it up while the folder was read.
+    if (!oldest || this.active.has(oldest.path)) return false;
+    await rm(oldest.path, { force: true });
+    return true;
+  }
+
   /** Removes interrupted uploads nobody resumed in time. */
   private async sweepPartials(): Promise<void> {
     const cutoff = Date.now() - this.partialTtlMs;
@@ -420,6 +455,37 @@ export class LocalStorage implements Storage, CheckpointHost {
 /** Code point order, which is UTF-8 byte order; `<` on strings compares UTF-16 code units. */
 function byCodePoint(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Journals what open() found different from the journal (files re-hashed, restored, added by the
+ * operator or gone). Best effort: on a full disk the lines are not written, and the next open()
+ * finds the same differences again.
+ */
+async function journalChanges(
+  journal: Journal,
+  replayed: ReadonlyMap<string, MetaRecord>,
+  found: ReadonlyMap<string, MetaRecord>,
+  deferred: ReadonlySet<string>,
+): Promise<void> {
+  const changes: Array<Promise<void>> = [];
+  for (const [name, record] of found)
+    if (!sameRecord(replayed.get(name), record)) changes.push(journal.append(record));
+  for (const name of replayed.keys())
+    if (!found.has(name) && !deferred.has(name)) changes.push(journal.append({ remove: name }));
+  await Promise.all(changes).catch(() => undefined);
+}
+
+function sameRecord(a: MetaRecord | undefined, b: MetaRecord): boolean {
+  return (
+    a !== undefined &&
+    a.name === b.name &&
+    a.size === b.size &&
+    a.owner === b.owner &&
+    a.time === b.time &&
+    a.sha256 === b.sha256 &&
+    a.mtimeMs === b.mtimeMs
+  );
 }
 
 function publicView(record: MetaRecord): StoredFile {
