@@ -39,7 +39,8 @@ describe(
       const base = await tempDir('fex-durable-');
       trace = join(base, 'trace');
       dir = join(base, 'files');
-      const calls = 'trace=rename,renameat,renameat2,fsync,fdatasync,write,writev,mkdir,mkdirat';
+      const calls =
+        'trace=openat,rename,renameat,renameat2,fsync,fdatasync,write,writev,mkdir,mkdirat';
       server = await startServer({
         dir,
         under: ['strace', '-f', '-y', '-s', '256', '-e', calls, '-o', trace],
@@ -73,7 +74,7 @@ describe(
       assert.ok(synced > renamed && synced < answered, 'the folder is flushed before the answer');
     });
 
-    it('flushes the folders it creates and the server id before listening', async () => {
+    it('flushes the folders and files it creates before listening', async () => {
       const calls = await lines();
       const listening = findFrom(calls, 0, (l) => l.includes('fex server listening'));
       const made = findFrom(calls, 0, (l) => /mkdir/.test(l) && l.includes(join(dir, '.fex')));
@@ -83,6 +84,14 @@ describe(
       const renamed = findFrom(calls, 0, (l) => /rename/.test(l) && l.includes('server-id.tmp'));
       const synced = findFrom(calls, renamed, fsyncOf(join(dir, '.fex')));
       assert.ok(renamed >= 0 && synced > renamed && synced < listening, 'server-id is flushed');
+      const journal = join(dir, '.fex', 'journal');
+      const created = findFrom(
+        calls,
+        0,
+        (l) => l.includes(`"${journal}"`) && l.includes('O_CREAT'),
+      );
+      const entered = findFrom(calls, created, fsyncOf(join(dir, '.fex')));
+      assert.ok(created >= 0 && entered > created && entered < listening, 'the journal is flushed');
     });
   },
 );

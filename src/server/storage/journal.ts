@@ -68,7 +68,7 @@ export class Journal {
   ): Promise<Journal> {
     // A compaction cut off by a crash: the journal itself was never replaced by it.
     await rm(`${path}.new`, { force: true });
-    const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    const handle = await openOrCreate(path);
     try {
       const size = await wholeLinesLength(handle);
       // A line torn by a crash (never acknowledged) must not run into the next one appended.
@@ -221,6 +221,26 @@ async function writeAside(
     await rm(aside, { force: true });
     throw error;
   }
+}
+
+/**
+ * Opens the journal for reading and writing; a new one's folder entry is flushed at once, or a
+ * power cut could lose the whole file after its first acknowledged line.
+ */
+async function openOrCreate(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, constants.O_RDWR);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    await fsyncDir(dirname(path));
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  return handle;
 }
 
 /** The length of the file up to its last newline: its whole lines. */
