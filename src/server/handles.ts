@@ -4,10 +4,11 @@
  * constant time. Handles are unique without regard to case.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FexError } from '../shared/errors.js';
 import { handleKey, handleProblem } from '../protocol/names.js';
+import { writeDurably } from './durable-file.js';
 
 interface HandleRecord {
   handle: string;
@@ -112,17 +113,10 @@ export class HandleRegistry implements HandleStore {
     return this.queued;
   }
 
+  /** Durable before any registration it carries is answered: a handle lost to a power cut
+   * could be claimed by someone else, with the first owner's files. */
   private async write(): Promise<void> {
-    const aside = `${this.path}.tmp`;
-    const file = await open(aside, 'w', 0o600);
-    try {
-      await file.writeFile(
-        JSON.stringify({ version: 1, handles: [...this.records.values()] }, null, 1),
-      );
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(aside, this.path);
+    const text = JSON.stringify({ version: 1, handles: [...this.records.values()] }, null, 1);
+    await writeDurably(this.path, text, 0o600);
   }
 }

@@ -1,9 +1,9 @@
 /** `fex serve`: start the server, say so in one line, run until SIGINT or SIGTERM, stop cleanly. */
-import { ensureDir } from 'fs-extra/esm';
 import { readFile } from 'node:fs/promises';
 import { formatServer } from '../shared/address.js';
 import { resolve } from 'node:path';
 import { FexError } from '../shared/errors.js';
+import { mkdirDurably } from './durable-file.js';
 import { streamLogger } from './logger.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';
@@ -25,7 +25,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   const plugins = [];
   for (const spec of options.plugins) plugins.push(await loadPlugin(spec, spec.base));
   try {
-    await ensureDir(dir);
+    await mkdirDurably(dir);
   } catch (error) {
     throw new FexError('SERVE_FAILED', {
       reason: `cannot create ${dir}: ${(error as Error).message}`,

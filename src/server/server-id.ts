@@ -5,15 +5,17 @@
  * program on the port, never receives it. (It proves nothing by itself; TLS does that.)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mkdirDurably, writeDurably } from './durable-file.js';
 
 export async function loadServerId(bookkeepingDir: string): Promise<string> {
   const path = join(bookkeepingDir, 'server-id');
   const kept = await readFile(path, 'utf8').catch(() => '');
   if (/^[0-9a-f]{32}$/.test(kept.trim())) return kept.trim();
   const id = randomBytes(16).toString('hex');
-  await mkdir(bookkeepingDir, { recursive: true });
-  await writeFile(path, `${id}\n`, { mode: 0o644 });
+  // Clients file their credentials under this id: a new one after a power cut would strand them.
+  await mkdirDurably(bookkeepingDir);
+  await writeDurably(path, `${id}\n`, 0o644);
   return id;
 }

@@ -20,6 +20,7 @@ import { identify } from './identify.js';
 import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
+import { TlsHandshakes } from './tls-handshakes.js';
 
 /** Sockets turned away as over the limit that may be waiting for their answer at once. */
 const MAX_TURNED_AWAY = 64;
@@ -52,6 +53,8 @@ export class FexServer {
   /** Sockets turned away as over the limit, until they close. */
   private readonly turnedAway = new Set<Socket>();
   private readonly net: Server;
+  /** TLS only: sockets accepted whose handshake is not over, counted against the limit too. */
+  private readonly handshakes: TlsHandshakes | undefined;
   private nextId = 1;
   private identity = '';
 
@@ -90,16 +93,15 @@ export class FexServer {
       identify: (current, claim) => identify(current, claim, handles, limits),
     };
     const accept = (socket: Socket) => this.accept(socket);
-    this.net = options.tls
-      ? createTlsServer(
-          { ...options.tls, handshakeTimeout: (limits.headerTimeout || 30) * 1000 },
-          accept,
-        )
-      : createServer(accept);
-    // A client that fails its TLS handshake is its own problem, not the server's.
-    this.net.on('tlsClientError', (error: Error) =>
-      this.services.log.info(`TLS handshake failed: ${error.message}`),
-    );
+    if (options.tls) {
+      const tls = createTlsServer(
+        { ...options.tls, handshakeTimeout: (limits.headerTimeout || 30) * 1000 },
+        accept,
+      );
+      const room = () => limits.maxConnections - this.connections.size;
+      this.handshakes = new TlsHandshakes(tls, room, this.services.log);
+      this.net = tls;
+    } else this.net = createServer(accept);
   }
 
   /** Loads plugins, opens storage, listens; resolves with the bound address. */
@@ -126,6 +128,7 @@ export class FexServer {
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     for (const socket of this.turnedAway) socket.destroy();
+    this.handshakes?.destroyAll();
     await Promise.all([...this.connections].map((c) => c.shutdown()));
     const grace = this.options.shutdownGraceMs ?? 10_000;
     const deadline = setTimeout(() => {
@@ -144,6 +147,7 @@ export class FexServer {
   }
 
   private accept(socket: Socket): void {
+    this.handshakes?.done(socket);
     if (this.connections.size >= this.services.limits.maxConnections) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.

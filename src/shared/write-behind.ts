@@ -22,13 +22,24 @@ export interface WriteBehindOptions {
    * in the final fsync; the kernel would not start on its own before ~10% of RAM is dirty.
    */
   syncEvery?: number;
+  /**
+   * Called when a write fails for lack of space (ENOSPC, EDQUOT): resolves true if it freed some,
+   * and the write is tried again; false lets the write fail.
+   */
+  onFull?: () => Promise<boolean>;
 }
+
+const isNoSpace = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
 
 export class WriteBehind {
   private batch: Buffer[] = [];
   private batched = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private readonly syncEvery: number;
+  private readonly onFull: (() => Promise<boolean>) | undefined;
   private unsynced = 0;
   /** The background fdatasync, while one runs; at most one at a time. */
   private syncing: Promise<void> | undefined;
@@ -40,6 +51,7 @@ export class WriteBehind {
     options: WriteBehindOptions = {},
   ) {
     this.syncEvery = options.syncEvery ?? 0;
+    this.onFull = options.onFull;
   }
 
   /** Queues a chunk; waits only when a full batch must wait for the one in flight. */
@@ -75,15 +87,27 @@ export class WriteBehind {
   }
 
   private async writeAll(batch: Buffer[], total: number): Promise<void> {
-    const { bytesWritten } = await this.file.writev(batch);
+    const { bytesWritten } = await this.roomy(() => this.file.writev(batch));
     // A short write (rare on files, e.g. near a full disk) leaves the rest to write in order.
     if (bytesWritten < total) {
       let rest = Buffer.concat(batch).subarray(bytesWritten);
-      while (rest.length > 0) rest = rest.subarray((await this.file.write(rest)).bytesWritten);
+      while (rest.length > 0)
+        rest = rest.subarray((await this.roomy(() => this.file.write(rest))).bytesWritten);
     }
     this.unsynced += total;
     if (this.syncEvery > 0 && this.unsynced >= this.syncEvery && this.syncing === undefined)
       this.startSync();
+  }
+
+  /** Runs a write, again each time `onFull` frees space after it failed for lack of it. */
+  private async roomy<T>(write: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isNoSpace(error) || !(await this.onFull?.())) throw error;
+      }
+    }
   }
 
   /** Flushes what is written so far while the next batches go on; never awaited by writes. */

@@ -63,12 +63,25 @@ export interface RunningServer {
 }
 
 export async function startServer(
-  options: { dir?: string; args?: string[]; cwd?: string; port?: number } = {},
+  options: {
+    dir?: string;
+    args?: string[];
+    cwd?: string;
+    port?: number;
+    /** A command the server runs under, e.g. `['strace', '-f', '-o', file]`. */
+    under?: string[];
+  } = {},
 ): Promise<RunningServer> {
   const dir = options.dir ?? join(await tempDir('fex-srv-'), 'files');
+  const [command = process.execPath, ...prefix] = [...(options.under ?? []), process.execPath];
   const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', String(options.port ?? 0), '--dir', dir, ...(options.args ?? [])],
+    command,
+    [
+      ...prefix,
+      BIN,
+      'serve',
+      ...['--port', String(options.port ?? 0), '--dir', dir, ...(options.args ?? [])],
+    ],
     { cwd: options.cwd ?? ROOT, env: cleanEnv(dirname(dir)), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];

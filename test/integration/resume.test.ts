@@ -84,25 +84,41 @@ describe('resume', () => {
     assert.deepEqual(await readdir(join(server.dir, '.fex', 'partial')), []);
   });
 
+  /**
+   * Cuts an upload of `whole` after `cut` bytes, then checks that the same store is offered
+   * exactly those bytes (resolving with the offer) and completes from there.
+   */
+  async function resumesAtCut(name: string, whole: Buffer, cut: number) {
+    await cutUpload(name, whole.length, whole.subarray(0, cut));
+    const again = await greeted(server.port);
+    const credential = await credentialOf(user, server.address, 'Resumer');
+    again.send({ type: 'login', id: 2, handle: 'Resumer', credential });
+    assert.equal((await again.next())?.type, 'ok');
+    again.send({ type: 'store', id: 3, name, size: whole.length });
+    const offered = await again.next();
+    assert.equal(offered?.offset, cut);
+    assert.equal(offered?.sha256, sha256(whole.subarray(0, cut)));
+    again.send({ type: 'data', id: 3, offset: cut }, whole.subarray(cut));
+    again.send({ type: 'commit', id: 3, sha256: sha256(whole) });
+    const stored = await again.next();
+    assert.equal(stored?.resumedFrom, cut);
+    assert.ok((await readFile(join(server.dir, name))).equals(whole));
+    again.close();
+    return offered;
+  }
+
   for (const cut of [10, 500_000, 1024 * 1024 - 1, 3_850_000])
     it(`keeps every byte received before the cut, ${cut} of them`, async () => {
-      const name = `Cut-${cut}.bin`;
-      await cutUpload(name, data.length, data.subarray(0, cut));
-      const again = await greeted(server.port);
-      const credential = await credentialOf(user, server.address, 'Resumer');
-      again.send({ type: 'login', id: 2, handle: 'Resumer', credential });
-      assert.equal((await again.next())?.type, 'ok');
-      again.send({ type: 'store', id: 3, name, size: data.length });
-      const offered = await again.next();
-      assert.equal(offered?.offset, cut);
-      assert.equal(offered?.sha256, sha256(data.subarray(0, cut)));
-      again.send({ type: 'data', id: 3, offset: cut }, data.subarray(cut));
-      again.send({ type: 'commit', id: 3, sha256: sha256(data) });
-      const stored = await again.next();
-      assert.equal(stored?.resumedFrom, cut);
-      assert.ok((await readFile(join(server.dir, name))).equals(data));
-      again.close();
+      await resumesAtCut(`Cut-${cut}.bin`, data, cut);
     });
+
+  it('does what protocol.md’s worked example says: 6 of 16 bytes kept and offered', async () => {
+    const offered = await resumesAtCut('Resume.txt', Buffer.from('Resume me, fex!\n'), 6);
+    assert.equal(
+      offered?.sha256,
+      'd640c7421da066618a39daf4266da5f61f66a9b1afcd626481b831a17064965d',
+    );
+  });
 
   it('starts afresh when the bytes held are not this file’s', async () => {
     const other = Buffer.from(data);

@@ -50,7 +50,8 @@ describe('LocalStorage metadata journal', () => {
     const reopened = await openAt(root);
     assert.deepEqual(await reopened.list(), [a, b2]);
     assert.equal((await contents(reopened, 'b.txt')).toString(), 'beta, second version');
-    // Compacted at open: one line per live record.
+    // Compacted after open, in the background (done once closed): one line per live record.
+    await reopened.close();
     assert.deepEqual(names((await journalLines(root)) as StoredFile[]), ['a.txt', 'b.txt']);
   });
 
@@ -169,6 +170,7 @@ describe('LocalStorage metadata journal', () => {
     const listed = await reopened.list();
     assert.deepEqual(names(listed).sort(), names(expected).sort());
     for (const file of listed) assert.deepEqual(file, byName.get(file.name));
+    await reopened.close();
     assert.equal((await journalLines(root)).length, writers);
   });
 });

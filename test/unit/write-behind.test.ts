@@ -71,4 +71,21 @@ describe('WriteBehind', () => {
       await file.close();
     }
   });
+
+  it('asks onFull for room on ENOSPC, tries again, and fails once none is freed', async () => {
+    // /dev/full: every write fails with ENOSPC, a real full device.
+    const file = await open('/dev/full', 'w');
+    let asked = 0;
+    try {
+      const disk = new WriteBehind(file, { onFull: async () => ++asked < 3 });
+      await disk.write(Buffer.alloc(10));
+      await assert.rejects(disk.flush(), { code: 'ENOSPC' });
+      assert.equal(asked, 3, 'tried again after each of the two times room was freed');
+      const plain = new WriteBehind(file);
+      await plain.write(Buffer.alloc(10));
+      await assert.rejects(plain.flush(), { code: 'ENOSPC' });
+    } finally {
+      await file.close();
+    }
+  });
 });

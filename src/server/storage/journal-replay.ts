@@ -12,25 +12,30 @@ import { isLoggedData } from './wal.js';
 /**
  * Applies every line of the journal at `path` (if there is one) to `records`, and keeps in
  * `logged` (name -> base64) the bytes carried by the live line of each name that has them.
+ * Resolves with the number of lines read.
  */
 export async function replayJournal(
   path: string,
   records: Map<string, MetaRecord>,
   logged: Map<string, string> = new Map(),
-): Promise<void> {
+): Promise<number> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
+  let count = 0;
   try {
     const lines = createInterface({
       input: handle.createReadStream({ encoding: 'utf8', autoClose: false }),
       crlfDelay: Infinity,
     });
-    for await (const line of lines) applyLine(line, records, logged);
+    for await (const line of lines) {
+      applyLine(line, records, logged);
+      count++;
+    }
   } finally {
     await handle.close();
   }
@@ -39,6 +44,7 @@ export async function replayJournal(
     const record = records.get(name);
     if (!record || !isLoggedData(data, record)) logged.delete(name);
   }
+  return count;
 }
 
 function applyLine(

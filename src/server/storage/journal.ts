@@ -9,6 +9,7 @@
  * without them (see wal.ts); the live line of a name is its last, so compaction keeps the bytes of
  * records not yet checkpointed and only those.
  */
+import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from './fs-helpers.js';
@@ -47,9 +48,38 @@ export class Journal {
     private size: number,
     /** name -> its record's line, for compaction */
     private readonly live: Map<string, string>,
+    lines = live.size,
   ) {
-    this.lines = live.size;
+    this.lines = lines;
     this.compactAt = compactionThreshold(live.size);
+  }
+
+  /**
+   * Opens the journal at `path` (created if missing) to append after its whole lines, without
+   * rewriting it: start-up must work on a full disk, where no rewrite can. `records` and `logged`
+   * are what replaying it gave (each name's live record, and the bytes its live line carries);
+   * `lines` how many lines it has, for compactIfStale().
+   */
+  static async open(
+    path: string,
+    records: ReadonlyMap<string, MetaRecord>,
+    logged: ReadonlyMap<string, string>,
+    lines: number,
+  ): Promise<Journal> {
+    // A compaction cut off by a crash: the journal itself was never replaced by it.
+    await rm(`${path}.new`, { force: true });
+    const handle = await openOrCreate(path);
+    try {
+      const size = await wholeLinesLength(handle);
+      // A line torn by a crash (never acknowledged) must not run into the next one appended.
+      if (size < (await handle.stat()).size) await handle.truncate(size);
+      const live = new Map<string, string>();
+      for (const [name, record] of records) live.set(name, lineOf(record, logged.get(name)));
+      return new Journal(path, handle, size, live, lines);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Replaces whatever journal is at `path` by one holding exactly `records`, durably. */
@@ -111,11 +141,22 @@ export class Journal {
       if (line.live) this.live.set(line.name, line.text);
       else this.live.delete(line.name);
     }
-    if (this.lines > this.compactAt && !this.compacting) {
-      this.compacting = true;
-      // Queued behind this flush and ahead of the next, which waits for it.
-      void this.exclusive(() => this.compact());
-    }
+    if (this.lines > this.compactAt) this.compactSoon();
+  }
+
+  /**
+   * Compacts in the background if any line is superseded: after open() the server listens at once,
+   * and on a full disk the compaction fails harmlessly.
+   */
+  compactIfStale(): void {
+    if (this.lines > this.live.size) this.compactSoon();
+  }
+
+  /** Queues a compaction behind the flush under way and ahead of the next, which waits for it. */
+  private compactSoon(): void {
+    if (this.compacting) return;
+    this.compacting = true;
+    void this.exclusive(() => this.compact());
   }
 
   private async compact(): Promise<void> {
@@ -180,6 +221,40 @@ async function writeAside(
     await rm(aside, { force: true });
     throw error;
   }
+}
+
+/**
+ * Opens the journal for reading and writing; a new one's folder entry is flushed at once, or a
+ * power cut could lose the whole file after its first acknowledged line.
+ */
+async function openOrCreate(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, constants.O_RDWR);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    await fsyncDir(dirname(path));
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  return handle;
+}
+
+/** The length of the file up to its last newline: its whole lines. */
+async function wholeLinesLength(handle: FileHandle): Promise<number> {
+  let end = (await handle.stat()).size;
+  const chunk = Buffer.alloc(64 * 1024);
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
 }
 
 async function writeAt(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {

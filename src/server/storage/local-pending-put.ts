@@ -27,6 +27,8 @@ export interface PutHost {
   mayLog(): boolean;
   /** Called once the aside file is no longer in use (committed, kept or removed). */
   release(asidePath: string): void;
+  /** The disk is full: deletes the oldest abandoned upload; false if there was none. */
+  reclaim(): Promise<boolean>;
 }
 
 export class LocalPendingPut implements PendingPut {
@@ -62,7 +64,10 @@ export class LocalPendingPut implements PendingPut {
 
   async write(body: AsyncIterable<Buffer>): Promise<number> {
     // A large upload is flushed while it arrives, so the commit's fdatasync is short.
-    const disk = new WriteBehind(this.handle, { syncEvery: SYNC_EVERY_BYTES });
+    const disk = new WriteBehind(this.handle, {
+      syncEvery: SYNC_EVERY_BYTES,
+      onFull: () => this.host.reclaim(),
+    });
     let diskFailed = false;
     const failed = (error: unknown) => {
       diskFailed = true;

@@ -72,6 +72,11 @@ export class LocalStorage implements Storage {
   private readonly commitLocks = new Map<string, Promise<unknown>>();
   /** Commits from their flush to their answer, for close() to wait for. */
   private readonly commits = new Set<Promise<unknown>>();
+  /**
+   * Names whose file is being replaced: set before the rename, cleared once the index holds the
+   * new record. A reader that saw it set, or another record after its open, opens again.
+   */
+  private readonly swapping = new Map<string, Promise<void>>();
   private journal: Journal | undefined;
   private rootSync: DirSync | undefined;
   /** The small stores whose bytes only the journal holds durably yet. */
@@ -82,6 +87,7 @@ export class LocalStorage implements Storage {
     install: (record, asidePath, data) => this.install(record, asidePath, data),
     mayLog: () => this.checkpointer.hasRoom(),
     release: (asidePath) => void this.active.delete(asidePath),
+    reclaim: () => this.reclaim(),
   };
 
   constructor(
@@ -112,12 +118,18 @@ export class LocalStorage implements Storage {
     this.sweeper.unref();
     const records = new Map<string, MetaRecord>();
     const logged = new Map<string, string>();
-    await replayJournal(this.journalPath, records, logged);
-    // Small stores whose bytes only the journal holds: restored and flushed (checkpointed) before
-    // the journal is rewritten without their bytes.
-    await restoreLogged(this.root, this.tmpDir, records, logged);
+    const lines = await replayJournal(this.journalPath, records, logged);
+    const replayed = new Map(records);
+    // Small stores whose bytes only the journal holds: restored and flushed (checkpointed), so
+    // their records can be journaled again without their bytes. Those that cannot be restored for
+    // lack of space keep their lines (and are not served) until a start with room.
+    const deferred = await restoreLogged(this.root, this.tmpDir, records, logged);
     const found = await reconcile(this.root, records);
-    this.journal = await Journal.create(this.journalPath, found.values());
+    for (const name of deferred) found.delete(name);
+    // Appended to, never rewritten before listening: a full disk must not stop the server.
+    this.journal = await Journal.open(this.journalPath, replayed, logged, lines);
+    await journalChanges(this.journal, replayed, found, deferred);
+    this.journal.compactIfStale();
     this.rootSync = await DirSync.open(this.root);
     for (const record of found.values()) this.setRecord(record);
   }
@@ -190,6 +202,38 @@ export class LocalStorage implements Storage {
   }
 
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
+    // Without the lock first, so readers never queue behind a commit's flush; should replacements
+    // keep coming between the lookup and the open, in turn with the commits.
+    const opened =
+      (await this.openRecorded(name)) ??
+      (await this.openRecorded(name)) ??
+      (await this.locked(name, () => this.openRecorded(name)));
+    if (!opened) throw new FexError('E_INTERNAL', { reason: `${name} kept changing` });
+    const { record, handle } = opened;
+    const info = await handle.stat();
+    if (!info.isFile() || info.size !== record.size) {
+      await handle.close();
+      throw new FexError('E_INTERNAL', { reason: `${name} changed on disk outside fex` });
+    }
+    return {
+      file: publicView(record),
+      stream: handle.createReadStream({
+        start: Math.min(start, record.size),
+        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
+        // same memory bound (docs/performance.md).
+        highWaterMark: 1024 * 1024,
+      }),
+    };
+  }
+
+  /**
+   * The name's record and its file, opened, or undefined when the file was replaced between the
+   * lookup and the open (`swapping`): the descriptor is then of another version than the record.
+   */
+  private async openRecorded(
+    name: string,
+  ): Promise<{ record: MetaRecord; handle: FileHandle } | undefined> {
+    await this.swapping.get(name);
     const record = this.index.get(name);
     if (!record) throw new FexError('E_NOT_FOUND', { name });
     let handle: FileHandle;
@@ -206,20 +250,9 @@ export class LocalStorage implements Storage {
       }
       throw ioError(error);
     }
-    const info = await handle.stat();
-    if (!info.isFile() || info.size !== record.size) {
-      await handle.close();
-      throw new FexError('E_INTERNAL', { reason: `${name} changed on disk outside fex` });
-    }
-    return {
-      file: publicView(record),
-      stream: handle.createReadStream({
-        start: Math.min(start, record.size),
-        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
-        // same memory bound (docs/performance.md).
-        highWaterMark: 1024 * 1024,
-      }),
-    };
+    if (!this.swapping.has(name) && this.index.get(name) === record) return { record, handle };
+    await handle.close();
+    return undefined;
   }
 
   async remove(name: string, owner: string): Promise<void> {
@@ -304,16 +337,25 @@ export class LocalStorage implements Storage {
     const { journal, rootSync } = this.opened();
     this.checkReplace(record.name, record.owner ?? '');
     const previous = this.index.get(record.name);
-    try {
-      await journal.append(record, data);
-    } catch (error) {
-      throw ioError(error);
+    for (;;) {
+      try {
+        await journal.append(record, data);
+        break;
+      } catch (error) {
+        const failure = ioError(error);
+        if (failure.code !== 'E_DISK_FULL' || !(await this.reclaim())) throw failure;
+      }
     }
+    // From the rename until the record names the new file, a reader could open one version and
+    // describe it with the other's record: readers wait for the swap, or notice it and retry.
+    let swapped!: () => void;
+    this.swapping.set(record.name, new Promise<void>((resolve) => (swapped = resolve)));
     try {
       // A logged store's rename need not be durable, and a direct call costs a fraction of a
       // thread-pool round trip (small-pending-put.ts).
       if (data === undefined) await rename(asidePath, join(this.root, record.name));
       else renameSync(asidePath, join(this.root, record.name));
+      this.setRecord(record, data);
     } catch (error) {
       // Best effort: the journal should describe the file that stayed (with its bytes, if they are
       // not checkpointed yet, or replay would resurrect this failed commit's); open() copes if not.
@@ -322,6 +364,9 @@ export class LocalStorage implements Storage {
         : journal.append({ remove: record.name });
       await restore.catch(() => undefined);
       throw ioError(error);
+    } finally {
+      this.swapping.delete(record.name);
+      swapped();
     }
     if (data === undefined) {
       try {
@@ -330,7 +375,6 @@ export class LocalStorage implements Storage {
         throw ioError(error);
       }
     }
-    this.setRecord(record, data);
   }
 
   private opened(): { journal: Journal; rootSync: DirSync } {
@@ -351,6 +395,26 @@ export class LocalStorage implements Storage {
     this.index.delete(name);
     this.keys.delete(nameKey(name));
     this.checkpointer.drop(name);
+  }
+
+  /**
+   * Used by the pending puts when the disk is full: deletes the interrupted upload
+   * written to longest ago that no upload is using, before anyone is refused for lack of space.
+   * Resolves false when there is none left.
+   */
+  private async reclaim(): Promise<boolean> {
+    let oldest: { path: string; mtimeMs: number } | undefined;
+    for (const file of await readdir(this.partialDir).catch(() => [])) {
+      const path = join(this.partialDir, file);
+      if (this.active.has(path)) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info && (!oldest || info.mtimeMs < oldest.mtimeMs))
+        oldest = { path, mtimeMs: info.mtimeMs };
+    }
+    // Checked again: an upload may have taken it up while the folder was read.
+    if (!oldest || this.active.has(oldest.path)) return false;
+    await rm(oldest.path, { force: true });
+    return true;
   }
 
   /** Removes interrupted uploads nobody resumed in time. */
@@ -380,6 +444,37 @@ export class LocalStorage implements Storage {
 /** Code point order, which is UTF-8 byte order; `<` on strings compares UTF-16 code units. */
 function byCodePoint(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Journals what open() found different from the journal (files re-hashed, restored, added by the
+ * operator or gone). Best effort: on a full disk the lines are not written, and the next open()
+ * finds the same differences again.
+ */
+async function journalChanges(
+  journal: Journal,
+  replayed: ReadonlyMap<string, MetaRecord>,
+  found: ReadonlyMap<string, MetaRecord>,
+  deferred: ReadonlySet<string>,
+): Promise<void> {
+  const changes: Array<Promise<void>> = [];
+  for (const [name, record] of found)
+    if (!sameRecord(replayed.get(name), record)) changes.push(journal.append(record));
+  for (const name of replayed.keys())
+    if (!found.has(name) && !deferred.has(name)) changes.push(journal.append({ remove: name }));
+  await Promise.all(changes).catch(() => undefined);
+}
+
+function sameRecord(a: MetaRecord | undefined, b: MetaRecord): boolean {
+  return (
+    a !== undefined &&
+    a.name === b.name &&
+    a.size === b.size &&
+    a.owner === b.owner &&
+    a.time === b.time &&
+    a.sha256 === b.sha256 &&
+    a.mtimeMs === b.mtimeMs
+  );
 }
 
 function publicView(record: MetaRecord): StoredFile {

@@ -66,12 +66,12 @@ export class SmallPendingPut implements PendingPut {
       if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
       const stored = { name: this.name, size, owner, time: Date.now(), sha256 };
       if (this.host.mayLog()) {
-        closeSync(this.createAside());
+        closeSync(await this.createAsideRoomy());
         const data = this.bytes.toString('base64');
         await this.host.install({ ...stored, mtimeMs: UNFLUSHED_MTIME }, this.asidePath, data);
       } else {
         // The log is full until a checkpoint catches up: flush this file itself, as a large one.
-        const fd = this.createAside();
+        const fd = await this.createAsideRoomy();
         let mtimeMs: number;
         try {
           await new Promise<void>((resolve, reject) =>
@@ -88,6 +88,20 @@ export class SmallPendingPut implements PendingPut {
     } catch (error) {
       await this.abort();
       throw error;
+    }
+  }
+
+  /** createAside(), again each time the storage frees space after it failed for lack of it. */
+  private async createAsideRoomy(): Promise<number> {
+    for (;;) {
+      try {
+        return this.createAside();
+      } catch (error) {
+        if (!(error instanceof FexError && error.code === 'E_DISK_FULL')) throw error;
+        if (!(await this.host.reclaim())) throw error;
+        // Created anew ('wx'): what the failed attempt wrote goes first.
+        rmSync(this.asidePath, { force: true });
+      }
     }
   }
 

@@ -17,32 +17,43 @@ const CONCURRENCY = 8;
 
 /**
  * Makes the file of every record in `logged` (name -> base64 bytes) hold exactly those bytes,
- * durably, and gives its record in `records` the file's real mtime. Rejects on a disk failure,
- * before the journal is rewritten, so nothing is lost and the next open() tries again.
+ * durably, and gives its record in `records` the file's real mtime. Resolves with the names it
+ * could not restore for lack of space: their journal lines keep the bytes for the next open().
+ * Rejects on another disk failure, before the journal is touched, so the next open() tries again.
  */
 export async function restoreLogged(
   root: string,
   tmpDir: string,
   records: Map<string, MetaRecord>,
   logged: ReadonlyMap<string, string>,
-): Promise<void> {
+): Promise<Set<string>> {
   const names = [...logged.keys()].filter((name) => records.has(name) && !nameProblem(name));
+  const deferred = new Set<string>();
   await eachLimited(names, CONCURRENCY, async (name) => {
     const record = records.get(name)!;
     const path = join(root, name);
     if (await holds(path, record)) return;
-    const restored = await rewrite(path, tmpDir, Buffer.from(logged.get(name)!, 'base64'));
+    let restored: boolean;
+    try {
+      restored = await rewrite(path, tmpDir, Buffer.from(logged.get(name)!, 'base64'));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      deferred.add(name);
+      return;
+    }
     // A folder (or the like) took the name behind fex's back: not a file fex may replace.
     if (!restored) records.delete(name);
   });
   await eachLimited(names, CONCURRENCY, async (name) => {
     const record = records.get(name);
-    if (!record) return;
+    if (!record || deferred.has(name)) return;
     const { mtimeMs } = await flushFile(join(root, name));
     records.set(name, { ...record, mtimeMs });
   });
   // One fsync for every rename above and every rename the crashed run left unsynced.
   if (names.length > 0) await fsyncDir(root);
+  return deferred;
 }
 
 /** Whether `path` is a regular file with the record's size and checksum (at most WAL_MAX_BYTES to hash). */
