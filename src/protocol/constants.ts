@@ -32,6 +32,8 @@ export interface FileEntry {
   /** Stored time, milliseconds since the epoch. */
   time: number;
   sha256: string;
+  /** When the file expires (vanishes as if deleted), milliseconds since the epoch; absent: never. */
+  expires?: number;
 }
 
 /** The event every other registered connection receives when a file is stored. */

@@ -13,6 +13,8 @@ import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { loadServerId } from './server-id.js';
+import { ExpirySweeper } from './expiry.js';
+import { loadOperatorKey } from './operator-key.js';
 import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
@@ -45,6 +47,8 @@ export class FexServer {
   private readonly net: Server;
   private nextId = 1;
   private identity = '';
+  private operatorKey = '';
+  private readonly sweeper: ExpirySweeper;
 
   constructor(private readonly options: ServerOptions) {
     const storage = options.storage ?? new LocalStorage(options.dir);
@@ -76,14 +80,18 @@ export class FexServer {
     this.net.on('tlsClientError', (error: Error) =>
       this.services.log.info(`TLS handshake failed: ${error.message}`),
     );
+    this.sweeper = new ExpirySweeper(this.services);
   }
 
   /** Loads plugins, opens storage, listens; resolves with the bound address. */
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
-    this.registry.add(builtinPlugin);
+    this.registry.add(builtinPlugin(() => this.operatorKey));
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
     this.identity = await loadServerId(join(this.options.dir, RESERVED_DIR));
+    this.operatorKey = await loadOperatorKey(join(this.options.dir, RESERVED_DIR));
     await this.services.storage.open();
+    // Files that expired while the server was down go before anyone can list them.
+    await this.sweeper.start();
     await this.services.handles.open();
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
@@ -109,6 +117,7 @@ export class FexServer {
     }, grace);
     await closed;
     clearTimeout(deadline);
+    await this.sweeper.stop();
     for (const plugin of this.registry.plugins) {
       try {
         await plugin.teardown?.();
@@ -154,6 +163,9 @@ export class FexServer {
   }
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
+    // A store that expires: the sweep wakes for it if it is the next file due.
+    if (event.event === 'uploaded' && typeof event.expires === 'number')
+      this.sweeper.wake(event.expires);
     for (const connection of this.connections)
       if (connection !== except && connection.handle) void connection.sendEvent(event);
   }
