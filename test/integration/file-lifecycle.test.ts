@@ -201,7 +201,10 @@ describe('deleting, renaming and expiring files', () => {
 
     // Within the maximum, the default applies; past it, refused.
     const long = await shell.run('/dir --long', 2);
-    assert.match(long[1] ?? '', /^later\.txt\t12\tUser1\t\S+ \S+\t[0-9a-f]{64}\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.match(
+      long[1] ?? '',
+      /^later\.txt\t12\tUser1\t\S+ \S+\t[0-9a-f]{64}\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+    );
     assert.deepEqual(await shell.run('/store later.txt --expires 8d'), [
       'Error: Expiry refused: this server keeps files at most 1w.',
     ]);
@@ -241,7 +244,7 @@ describe('deleting, renaming and expiring files', () => {
       const second = await startServer({ dir: first.dir, port: first.port });
       await second.waitForLine(/b\.txt expired \(stored by Alice\); deleted/);
       const after = await as(second.address, ['dir']);
-    assert.equal(after.stdout, 'Server Directory\na.txt\n', after.stderr);
+      assert.equal(after.stdout, 'Server Directory\na.txt\n', after.stderr);
       assert.deepEqual((await readdir(second.dir)).sort(), ['.fex', 'a.txt']);
     },
   );
