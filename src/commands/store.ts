@@ -9,7 +9,7 @@ export default class Store extends FexCommand {
   static override summary = 'Send a file to the server.';
   static override description =
     'Uploads the file under its base name. It becomes visible on the server only once it has arrived whole and its checksum matched. Storing a name again replaces it, if you stored it. --expires keeps it only that long (30m, 12h, 7d, 2w; "never" for no expiry), within the server\'s maximum; without it the server\'s default applies.';
-  static override usage = 'store <filename> [--expires AGE]';
+  static override usage = 'store <filename>';
   static override examples = [
     '<%= config.bin %> store Hello.txt',
     '<%= config.bin %> store Hello.txt --server 127.0.0.1:12345 --handle User1',
