@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFile, copyFile, lstat, readdir, readFile } from 'node:fs/promises';
+import { appendFile, copyFile, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StoredFile } from '../../src/server/storage/storage.js';
-import { contents, pattern, store } from './storage-suite.js';
+import { contents, fexCode, pattern, store } from './storage-suite.js';
 import { localRoots } from './local-roots.js';
 
 const { newRoot, openAt } = localRoots('fex-rename-');
@@ -86,6 +86,19 @@ describe('LocalStorage renames across a crash', () => {
         ['b.txt', 'Ann'],
       ],
     );
+  });
+
+  it('refuses to rename onto a file the server does not list', async () => {
+    const root = await newRoot();
+    const storage = await openAt(root);
+    await store(storage, 'a.txt', 'Ann', 'a');
+    // Put there behind the server's back while it runs: never overwritten.
+    await writeFile(join(root, 'dropped.txt'), 'the operator’s');
+    await mkdir(join(root, 'folder'));
+    for (const to of ['dropped.txt', 'folder'])
+      await assert.rejects(storage.rename('a.txt', to, 'Ann'), fexCode('E_NAME_TAKEN'), to);
+    assert.equal(await readFile(join(root, 'dropped.txt'), 'utf8'), 'the operator’s');
+    assert.equal((await contents(storage, 'a.txt')).toString(), 'a');
   });
 
   it('stays undone when a line undid it', async () => {
