@@ -1,6 +1,5 @@
-import { Args } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
-import { connectionFlags } from '../cli/flags.js';
+import { connectionFlags, serverFileArgs } from '../cli/flags.js';
 import { messages } from '../client/messages.js';
 
 export default class Delete extends FexCommand {
@@ -12,13 +11,7 @@ export default class Delete extends FexCommand {
     '<%= config.bin %> delete Hello.txt',
     '<%= config.bin %> delete Hello.txt --server 127.0.0.1:12345 --handle User1',
   ];
-  static override args = {
-    filename: Args.string({
-      description: 'the name on the server',
-      required: true,
-      ignoreStdin: true,
-    }),
-  };
+  static override args = serverFileArgs;
   static override flags = connectionFlags;
 
   async run() {

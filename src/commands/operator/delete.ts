@@ -1,4 +1,5 @@
-import { Args, Flags } from '../../cli/oclif.js';
+import { Flags } from '../../cli/oclif.js';
+import { serverFileArgs } from '../../cli/flags.js';
 import { FexCommand } from '../../cli/base-command.js';
 import { messages } from '../../client/messages.js';
 
@@ -11,13 +12,7 @@ export default class OperatorDelete extends FexCommand {
     '<%= config.bin %> operator delete Hello.txt',
     '<%= config.bin %> operator delete Hello.txt --dir /srv/fex --server 127.0.0.1:12345',
   ];
-  static override args = {
-    filename: Args.string({
-      description: 'the name on the server',
-      required: true,
-      ignoreStdin: true,
-    }),
-  };
+  static override args = serverFileArgs;
   static override flags = {
     dir: Flags.string({
       summary: "The server's folder, as given to fex serve --dir. Default ./server-files.",
