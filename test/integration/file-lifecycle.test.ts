@@ -179,6 +179,11 @@ describe('deleting, renaming and expiring files', () => {
 
   it('removes an expired file without a restart, and says so live', LIMIT, async () => {
     const server = await startServer({ args: ['--max-age', '7d'] });
+    const hello = await greeted(server.port);
+    hello.send({ type: 'hello', id: 2, version: 1 });
+    const { limits } = (await hello.next()) as unknown as { limits: Record<string, number> };
+    assert.deepEqual([limits.maxAge, limits.defaultAge], [7 * 86_400, 0]);
+    hello.close();
     const alice = await makeUser();
     await writeFile(join(alice.home, 'soon.txt'), 'gone soon');
     await writeFile(join(alice.home, 'later.txt'), 'kept a while');
