@@ -258,8 +258,12 @@ export class Session extends EventEmitter {
     );
   }
 
-  /** Renames a file this handle stored; resolves with the file under its new name. */
-  async rename(from: string, to: string): Promise<FileChange> {
+  /**
+   * Renames a file this handle stored; resolves with the file under its new name. The new name is
+   * taken in NFC, as a stored file's name is; the old one is exact, as a name to `get` is.
+   */
+  async rename(from: string, newName: string): Promise<FileChange> {
+    const to = newName.normalize('NFC');
     for (const name of [from, to]) {
       const problem = nameProblem(name);
       if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });

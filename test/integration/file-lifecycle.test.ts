@@ -145,8 +145,14 @@ describe('deleting, renaming and expiring files', () => {
     const recased = await as(alice, 'Alice', ['rename', 'a.txt', 'A.txt', '--json']);
     assert.equal(recased.code, 0, recased.stderr);
     assert.equal(JSON.parse(recased.stdout).name, 'A.txt');
-    const deleted = await as(alice, 'Alice', ['delete', 'A.txt']);
-    assert.match(deleted.stdout, /^Alice<\d{4}-\d\d-\d\d \d\d:\d\d:\d\d>: Deleted A\.txt\n$/);
+    // The new name is taken in NFC, as a stored file's name is.
+    const composed = await as(alice, 'Alice', ['rename', 'A.txt', 'Cafe\u0301.txt']);
+    assert.match(composed.stdout, /: Renamed A\.txt to Caf\u00e9\.txt\n$/);
+    const deleted = await as(alice, 'Alice', ['delete', 'Caf\u00e9.txt']);
+    assert.match(
+      deleted.stdout,
+      /^Alice<\d{4}-\d\d-\d\d \d\d:\d\d:\d\d>: Deleted Caf\u00e9\.txt\n$/,
+    );
   });
 
   it('lets a download under way finish with the old bytes', LIMIT, async () => {
