@@ -73,7 +73,7 @@ async function readConfig(path: string): Promise<Config> {
 }
 
 function durationValue(key: string, value: unknown): number {
-  if (value === 0 || value === 'never') return 0;
+  if (value === 0 || value === '0' || value === 'never') return 0;
   const parsed =
     typeof value === 'string'
       ? parseDuration(value)
