@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../protocol/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
-import { Checkpointer, type CheckpointHost } from './checkpoint.js';
+import { Checkpointer, eachLimited, type CheckpointHost } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';
 import { hashFile, ioError } from './fs-helpers.js';
 import { Journal } from './journal.js';
@@ -50,6 +50,8 @@ export interface LocalStorageOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired files removed at once by a sweep. */
+const EXPIRE_CONCURRENCY = 64;
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -289,17 +291,20 @@ export class LocalStorage implements Storage, CheckpointHost {
   }
 
   async expire(now: number): Promise<ExpireResult> {
-    const expired: StoredFile[] = [];
-    for (const { name } of [...this.index.values()].filter((record) => isExpired(record, now))) {
+    const due = [...this.index.values()].filter((record) => isExpired(record, now));
+    const gone: Array<MetaRecord | undefined> = new Array(due.length);
+    // Side by side, so the removals share the journal's flushes and the root's fsyncs.
+    await eachLimited([...due.keys()], EXPIRE_CONCURRENCY, async (i) => {
+      const { name } = due[i]!;
       // In turn with the name's commits: a file stored again meanwhile has its own expiry.
-      const gone = await this.locked(name, async () => {
+      gone[i] = await this.locked(name, async () => {
         const current = this.index.get(name);
         if (!current || !isExpired(current, now)) return undefined;
         await this.unlink(current);
         return current;
       });
-      if (gone) expired.push(publicView(gone));
-    }
+    });
+    const expired = gone.filter((record) => record !== undefined).map(publicView);
     let next: number | undefined;
     for (const { expires } of this.index.values())
       if (expires !== undefined && (next === undefined || expires < next)) next = expires;
