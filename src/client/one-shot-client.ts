@@ -143,11 +143,11 @@ export class OneShotClient implements Client {
         return await task(session);
       }
       const result = task(session);
+      // The task's answer may come while the claim still saves the credential: its failure is
+      // awaited below, and must not crash the process as an unhandled rejection meanwhile.
+      result.catch(() => undefined);
       void session.leave();
-      await claimed.catch((error: unknown) => {
-        result.catch(() => undefined);
-        throw error;
-      });
+      await claimed;
       return await result;
     } finally {
       await session.leave();
