@@ -10,4 +10,6 @@ export const ACTION = {
   store: 'Upload',
   dir: 'Directory listing',
   get: 'Download',
+  delete: 'Delete',
+  rename: 'Rename',
 } as const;

@@ -4,18 +4,33 @@
  * installs its own client that keeps one session open between lines.
  */
 import type { FileEntry, Header } from '../protocol/constants.js';
-import type { Progress } from './session.js';
+import type { FileChange, Progress } from './session.js';
 
 export interface StoreResult extends FileEntry {
   handle: string;
+}
+
+/** A file deleted, or renamed (then under its new name, `from` its old one), by `handle`. */
+export interface ChangeResult extends FileChange {
+  handle: string;
+  from?: string;
+}
+
+export interface StoreOptions {
+  /** Seconds the server keeps the file, 0 for ever; undefined for the server's default. */
+  expires?: number;
 }
 
 export interface Client {
   join(host: string, port: string): Promise<{ server: string }>;
   leave(): Promise<{ server: string }>;
   register(handle: string): Promise<{ handle: string; server: string }>;
-  store(path: string, progress?: Progress): Promise<StoreResult>;
+  store(path: string, progress?: Progress, options?: StoreOptions): Promise<StoreResult>;
   dir(): Promise<FileEntry[]>;
+  /** Deletes a file this handle stored. */
+  delete(name: string): Promise<ChangeResult>;
+  /** Renames a file this handle stored. */
+  rename(from: string, to: string): Promise<ChangeResult>;
   /** A request of any type, as a registered handle: the way plugin commands reach the server. */
   call(type: string, fields: Record<string, unknown>, action: string): Promise<Header>;
   get(

@@ -3,17 +3,28 @@ import type { FileEntry } from '../protocol/constants.js';
 import { UNPRINTABLE } from '../protocol/names.js';
 import { formatTimestamp } from '../shared/time.js';
 
+/** Who did it, in event lines where no handle did: in parentheses, which no handle has. */
+const OPERATOR = '(operator)';
+const SERVER = '(server)';
+
 export const messages = {
   joined: () => 'Connection to the File Exchange Server is successful!',
   left: () => 'Connection closed. Thank you!',
   welcome: (handle: string) => `Welcome ${handle}!`,
   uploaded: (handle: string, name: string, time: number) =>
     `${handle}<${formatTimestamp(time)}>: Uploaded ${name}`,
+  /** `handle` undefined: the server's operator (`fex operator delete`). */
+  deleted: (handle: string | undefined, name: string, time: number) =>
+    `${handle ?? OPERATOR}<${formatTimestamp(time)}>: Deleted ${name}`,
+  renamed: (handle: string, from: string, to: string, time: number) =>
+    `${handle}<${formatTimestamp(time)}>: Renamed ${from} to ${to}`,
+  expired: (name: string, time: number) => `${SERVER}<${formatTimestamp(time)}>: Expired ${name}`,
   directory: (entries: FileEntry[]) => ['Server Directory', ...entries.map((e) => e.name)],
   directoryLong: (entries: FileEntry[]) => [
     'Server Directory',
     ...entries.map(
-      (e) => `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}`,
+      (e) =>
+        `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}\t${e.expires === undefined ? '-' : formatTimestamp(e.expires)}`,
     ),
   ],
   received: (name: string) => `File received from Server: ${name}`,

@@ -8,7 +8,7 @@ import { FexError } from '../shared/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from '../shared/address.js';
 import { claimHandle } from './claim-handle.js';
-import type { Client, ClientOptions, StoreResult } from './client.js';
+import type { ChangeResult, Client, ClientOptions, StoreOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { ACTION } from './actions.js';
@@ -54,13 +54,30 @@ export class OneShotClient implements Client {
     );
   }
 
-  async store(path: string, progress?: Progress): Promise<StoreResult> {
+  async store(path: string, progress?: Progress, options: StoreOptions = {}): Promise<StoreResult> {
     const server = await this.server(ACTION.store);
     // A missing local file is reported before any connection is made.
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new FexError('LOCAL_NOT_FOUND');
     return this.withSession(server, ACTION.store, async (session) => ({
-      ...(await session.store(path, progress)),
+      ...(await session.store(path, progress, options.expires)),
+      handle: session.handle as string,
+    }));
+  }
+
+  async delete(name: string): Promise<ChangeResult> {
+    const server = await this.server(ACTION.delete);
+    return this.withSession(server, ACTION.delete, async (session) => ({
+      ...(await session.delete(name)),
+      handle: session.handle as string,
+    }));
+  }
+
+  async rename(from: string, to: string): Promise<ChangeResult> {
+    const server = await this.server(ACTION.rename);
+    return this.withSession(server, ACTION.rename, async (session) => ({
+      ...(await session.rename(from, to)),
+      from,
       handle: session.handle as string,
     }));
   }

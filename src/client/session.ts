@@ -104,9 +104,12 @@ export class Session extends EventEmitter {
     this.handle = answeredHandle(answer, handle);
   }
 
-  /** Uploads a local file under its base name. */
-  async store(path: string, progress?: Progress): Promise<Transferred> {
-    return this.storePrepared(await this.prepareStore(path), progress);
+  /**
+   * Uploads a local file under its base name. `expires`: seconds the server keeps it, 0 for ever,
+   * undefined for the server's default.
+   */
+  async store(path: string, progress?: Progress, expires?: number): Promise<Transferred> {
+    return this.storePrepared({ ...(await this.prepareStore(path)), expires }, progress);
   }
 
   /**
@@ -144,14 +147,20 @@ export class Session extends EventEmitter {
    */
   async storePrepared(prepared: PreparedStore, progress?: Progress): Promise<Transferred> {
     const { name, size, inline, file } = prepared;
+    const expires = prepared.expires === undefined ? {} : { expires: prepared.expires };
     try {
       const answer = inline
         ? await this.connection.request(
-            { type: 'store', name, size, sha256: inline.sha256 },
+            { type: 'store', name, size, sha256: inline.sha256, ...expires },
             { action: ACTION.store },
             inline.data,
           )
-        : await this.storeInSteps(name, size, file as FileHandle, progress);
+        : await this.storeInSteps(
+            { type: 'store', name, size, ...expires },
+            size,
+            file as FileHandle,
+            progress,
+          );
       if (inline) progress?.(size, size);
       const stored = entryOf(answer);
       if (stored.name !== name)
@@ -164,19 +173,16 @@ export class Session extends EventEmitter {
 
   /** `store`, then on `continue` the body in a `data` frame and its `commit`. */
   private async storeInSteps(
-    name: string,
+    request: Header,
     size: number,
     file: FileHandle,
     progress: Progress | undefined,
   ): Promise<Header> {
     const { sendUpload } = await uploads();
-    return this.connection.request(
-      { type: 'store', name, size },
-      {
-        action: ACTION.store,
-        onContinue: (offered) => sendUpload(this.connection.writer, file, size, offered, progress),
-      },
-    );
+    return this.connection.request(request, {
+      action: ACTION.store,
+      onContinue: (offered) => sendUpload(this.connection.writer, file, size, offered, progress),
+    });
   }
 
   async dir(): Promise<FileEntry[]> {
@@ -236,6 +242,53 @@ export class Session extends EventEmitter {
     return entry;
   }
 
+  /** Deletes a file this handle stored; resolves with the file as it was. */
+  async delete(name: string): Promise<FileChange> {
+    const problem = nameProblem(name);
+    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    return this.fileAnswer(
+      await this.connection.request({ type: 'delete', name }, { action: ACTION.delete }),
+      name,
+    );
+  }
+
+  /**
+   * Renames a file this handle stored; resolves with the file under its new name. The new name is
+   * taken in NFC, as a stored file's name is; the old one is exact, as a name to `get` is.
+   */
+  async rename(from: string, newName: string): Promise<FileChange> {
+    const to = newName.normalize('NFC');
+    for (const name of [from, to]) {
+      const problem = nameProblem(name);
+      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    }
+    return this.fileAnswer(
+      await this.connection.request({ type: 'rename', name: from, to }, { action: ACTION.rename }),
+      to,
+    );
+  }
+
+  /** Deletes any file as the server's operator, proven by `key` (the server's operator key). */
+  async operatorDelete(name: string, key: string): Promise<FileChange> {
+    const problem = nameProblem(name);
+    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    return this.fileAnswer(
+      await this.connection.request(
+        { type: 'operator-delete', name, key },
+        { action: ACTION.delete },
+      ),
+      name,
+    );
+  }
+
+  /** The file an answer describes, which must be the one asked about, and when it changed. */
+  private fileAnswer(answer: Header, name: string): FileChange {
+    const entry = entryOf(answer);
+    if (entry.name !== name)
+      throw new FexError('UNSAFE_NAME', { reason: 'it is not the name asked for' });
+    return { ...entry, at: count(answer.at) };
+  }
+
   /**
    * Any request type, for plugin commands: resolves with the server's answer (without body).
    * `action` names it in errors ("Broadcast failed. Please connect to the server first.").
@@ -272,6 +325,8 @@ export interface PreparedStore {
   inline?: { data: Buffer; sha256: string };
   /** The open file, when it is sent in steps (continue, data, commit); closed once sent. */
   file?: FileHandle;
+  /** Seconds the server keeps it, 0 for ever; undefined for the server's default. */
+  expires?: number;
 }
 
 /**
@@ -305,6 +360,11 @@ function readSmall(path: string): Buffer | undefined {
   }
 }
 
+/** A file deleted or renamed (under its new name), and when the server did it. */
+export interface FileChange extends FileEntry {
+  at: number;
+}
+
 /** A file sent or received, and the byte it resumed from (0 when it started afresh). */
 export interface Transferred extends FileEntry {
   resumedFrom: number;
@@ -321,7 +381,8 @@ function entryOf(header: Header): FileEntry {
     throw new FexError('UNSAFE_NAME', { reason: 'an owner that is not a handle' });
   if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
     throw new FexError('E_BAD_FRAME', { reason: 'a checksum that is not SHA-256' });
-  return { name, size: count(header.size), owner, time: count(header.time), sha256 };
+  const expires = typeof header.expires === 'number' ? { expires: count(header.expires) } : {};
+  return { name, size: count(header.size), owner, time: count(header.time), sha256, ...expires };
 }
 
 /** The handle the server says this connection now is: it must be the one asked for. */

@@ -3,13 +3,13 @@
  * /leave, so the shell stays registered and hears other users' uploads as they happen. The same
  * command classes run on it as on the one-shot client; only the lifetime of the session differs.
  */
-import type { FileEntry, Header, UploadedEvent } from '../protocol/constants.js';
+import type { FileEntry, Header } from '../protocol/constants.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem } from '../protocol/names.js';
+import { fileEventLine } from './file-events.js';
 import { joinAddress } from '../shared/address.js';
 import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
-import type { Client, StoreResult } from './client.js';
+import type { ChangeResult, Client, StoreOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { storeMany, type StoreOutcome } from './store-many.js';
@@ -23,8 +23,8 @@ export interface ShellClientOptions {
   configDir: string;
   /** Whether transfers report progress (only in a terminal). */
   progress: boolean;
-  /** Another user stored a file. */
-  onUpload(event: UploadedEvent): void;
+  /** Another user stored, deleted or renamed a file, or a file expired: the line to show. */
+  onFileEvent(line: string): void;
   /** A plugin's event line (a message from another user, say), already made printable. */
   onNotice?(line: string): void;
   /** The session ended by itself (server gone, idle timeout, Ctrl-C). */
@@ -82,11 +82,27 @@ export class ShellClient implements Client {
     });
   }
 
-  async store(path: string, progress?: Progress): Promise<StoreResult> {
+  async store(path: string, progress?: Progress, options: StoreOptions = {}): Promise<StoreResult> {
     return this.use(ACTION.store, true, async (session) => {
-      const entry = await session.store(path, this.progress(progress));
+      const entry = await session.store(path, this.progress(progress), options.expires);
       this.names = undefined;
       return { ...entry, handle: session.handle as string };
+    });
+  }
+
+  async delete(name: string): Promise<ChangeResult> {
+    return this.use(ACTION.delete, true, async (session) => {
+      const entry = await session.delete(name);
+      this.names = undefined;
+      return { ...entry, handle: session.handle as string };
+    });
+  }
+
+  async rename(from: string, to: string): Promise<ChangeResult> {
+    return this.use(ACTION.rename, true, async (session) => {
+      const entry = await session.rename(from, to);
+      this.names = undefined;
+      return { ...entry, from, handle: session.handle as string };
     });
   }
 
@@ -203,18 +219,15 @@ export class ShellClient implements Client {
 
   private onEvent(session: Session, event: Header): void {
     if (session !== this.session || !session.handle) return;
-    // A plugin's event shows its `line`, made safe to print (no escape sequences reach the tty).
-    if (event.event !== 'uploaded') {
-      if (typeof event.line === 'string') this.options.onNotice?.(printable(event.line));
+    const fileEvent = fileEventLine(event);
+    if (fileEvent) {
+      if (fileEvent.line === undefined) return;
+      this.names = undefined;
+      this.options.onFileEvent(fileEvent.line);
       return;
     }
-    const { handle, name, size, time } = event;
-    if (typeof handle !== 'string' || typeof name !== 'string') return;
-    if (typeof size !== 'number' || typeof time !== 'number') return;
-    // What the server sends is displayed only if it displays as what it is.
-    if (handleProblem(handle) || nameProblem(name)) return;
-    this.names = undefined;
-    this.options.onUpload({ type: 'event', event: 'uploaded', handle, name, size, time });
+    // A plugin's event shows its `line`, made safe to print (no escape sequences reach the tty).
+    if (typeof event.line === 'string') this.options.onNotice?.(printable(event.line));
   }
 
   private onClose(session: Session, reason: FexError): void {

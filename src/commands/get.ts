@@ -1,6 +1,6 @@
-import { Args, Flags } from '../cli/oclif.js';
+import { Flags } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
-import { connectionFlags } from '../cli/flags.js';
+import { connectionFlags, serverFileArgs } from '../cli/flags.js';
 import { messages } from '../client/messages.js';
 import { progressMeter } from '../client/progress.js';
 
@@ -13,13 +13,7 @@ export default class Get extends FexCommand {
     '<%= config.bin %> get Hello.txt',
     '<%= config.bin %> get Hello.txt -o downloads/',
   ];
-  static override args = {
-    filename: Args.string({
-      description: 'the name on the server',
-      required: true,
-      ignoreStdin: true,
-    }),
-  };
+  static override args = serverFileArgs;
   static override flags = {
     ...connectionFlags,
     output: Flags.string({ char: 'o', summary: 'Where to write: a folder, or a file path.' }),

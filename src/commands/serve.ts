@@ -13,6 +13,7 @@ export default class Serve extends FexCommand {
     '<%= config.bin %> serve --port 0 --dir /srv/fex --max-file-size 2GiB',
     '<%= config.bin %> serve --plugin ./my-plugin.js',
     '<%= config.bin %> serve --config fex.config.json',
+    '<%= config.bin %> serve --max-age 30d --default-age 7d',
   ];
   static override enableJsonFlag = false;
   static override flags = {
@@ -64,6 +65,14 @@ export default class Serve extends FexCommand {
       summary: `Longest handle accepted (1 to 32). Default ${DEFAULT_LIMITS.maxHandleLength}.`,
       min: 1,
       max: 32,
+    }),
+    'max-age': Flags.string({
+      summary:
+        'Longest a file is kept, e.g. 30d; longer --expires are refused, files stored without one expire after it. Default: no limit.',
+    }),
+    'default-age': Flags.string({
+      summary:
+        'How long a file stored without --expires is kept, e.g. 7d (at most --max-age). Default: --max-age, else for ever.',
     }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',

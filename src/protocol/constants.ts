@@ -32,6 +32,8 @@ export interface FileEntry {
   /** Stored time, milliseconds since the epoch. */
   time: number;
   sha256: string;
+  /** When the file expires (vanishes as if deleted), milliseconds since the epoch; absent: never. */
+  expires?: number;
 }
 
 /** The event every other registered connection receives when a file is stored. */
@@ -55,6 +57,10 @@ export interface ServerInfo {
     maxHeaderBytes: number;
     maxNameBytes?: number;
     maxHandleLength?: number;
+    /** Longest a file is kept, in seconds; 0 for no limit. Absent from older servers. */
+    maxAge?: number;
+    /** The age of a store that asks for none, in seconds; 0 for `maxAge` (or never). */
+    defaultAge?: number;
   };
   types: string[];
   /** Request types that may carry a body of their own (`store`); absent from older servers. */

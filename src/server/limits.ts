@@ -12,4 +12,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxHeaderBytes: MAX_HEADER_BYTES,
   maxNameBytes: MAX_NAME_BYTES,
   maxHandleLength: MAX_HANDLE_LENGTH,
+  maxAge: 0,
+  defaultAge: 0,
 };

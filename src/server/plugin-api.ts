@@ -33,6 +33,10 @@ export interface Limits {
   maxNameBytes: number;
   /** Longest handle accepted, in characters (at most 32). */
   maxHandleLength: number;
+  /** Longest a file is kept, in seconds from its stored time; 0 for no limit. */
+  maxAge: number;
+  /** How long a file stored without an expiry is kept, in seconds; 0 for `maxAge` (or for ever). */
+  defaultAge: number;
 }
 
 /** The stored files, read-only: what a plugin may see of the storage. */

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from './limits.js';
 import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
 import { parseSize } from '../shared/sizes.js';
+import { parseDuration } from '../protocol/duration.js';
 
 export interface ServeFlags {
   config?: string;
@@ -29,6 +30,8 @@ export interface ServeFlags {
   'max-header'?: string;
   'max-name-bytes'?: number;
   'max-handle-length'?: number;
+  'max-age'?: string;
+  'default-age'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -48,6 +51,8 @@ type Config = Record<string, unknown>;
 const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
 const SIZE_LIMITS = new Set(['maxFileSize', 'maxHeaderBytes']);
+/** Seconds, or text like "7d"; 0 (or "never") for none. */
+const DURATION_LIMITS = new Set(['maxAge', 'defaultAge']);
 
 function bad(reason: string): FexError {
   return new FexError('SERVE_FAILED', { reason });
@@ -67,8 +72,24 @@ async function readConfig(path: string): Promise<Config> {
   return value as Config;
 }
 
-/** A size (number of bytes, or text like "2GiB") or a count, checked. */
+function durationValue(key: string, value: unknown): number {
+  if (value === 0 || value === '0' || value === 'never') return 0;
+  const parsed =
+    typeof value === 'string'
+      ? parseDuration(value)
+      : typeof value === 'number' && Number.isSafeInteger(value)
+        ? parseDuration(String(value))
+        : undefined;
+  if (parsed === undefined)
+    throw bad(
+      `${key} must be a duration like 30d, 12h or 90m, or 0 for none (got ${String(value)})`,
+    );
+  return parsed;
+}
+
+/** A size (number of bytes, or text like "2GiB"), a duration or a count, checked. */
 function limitValue(key: string, value: unknown): number {
+  if (DURATION_LIMITS.has(key)) return durationValue(key, value);
   const parsed =
     typeof value === 'number'
       ? value
@@ -115,6 +136,8 @@ export async function resolveServeOptions(
     maxHeaderBytes: flags['max-header'],
     maxNameBytes: flags['max-name-bytes'],
     maxHandleLength: flags['max-handle-length'],
+    maxAge: flags['max-age'],
+    defaultAge: flags['default-age'],
   };
   const limits = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
@@ -125,6 +148,8 @@ export async function resolveServeOptions(
   if (maxConnections < 1 || maxNameBytes < 1 || maxNameBytes > MAX_NAME_BYTES)
     throw new FexError('BAD_PARAMS');
   if (maxHandleLength < 1 || maxHandleLength > MAX_HANDLE_LENGTH) throw new FexError('BAD_PARAMS');
+  if (limits.maxAge > 0 && limits.defaultAge > limits.maxAge)
+    throw bad('the default age is longer than the maximum age');
 
   const cert = flags['tls-cert'] ? resolve(cwd, flags['tls-cert']) : fromConfig('tlsCert');
   const key = flags['tls-key'] ? resolve(cwd, flags['tls-key']) : fromConfig('tlsKey');

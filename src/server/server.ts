@@ -13,6 +13,8 @@ import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { loadServerId } from './server-id.js';
+import { ExpirySweeper } from './expiry.js';
+import { loadOperatorKey } from './operator-key.js';
 import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CoreServices } from './core-services.js';
@@ -57,6 +59,8 @@ export class FexServer {
   private readonly handshakes: TlsHandshakes | undefined;
   private nextId = 1;
   private identity = '';
+  private operatorKey = '';
+  private readonly sweeper: ExpirySweeper;
 
   constructor(private readonly options: ServerOptions) {
     const storage = options.storage ?? new LocalStorage(options.dir);
@@ -102,14 +106,21 @@ export class FexServer {
       this.handshakes = new TlsHandshakes(tls, room, this.services.log);
       this.net = tls;
     } else this.net = createServer(accept);
+    this.sweeper = new ExpirySweeper(this.core);
   }
 
   /** Loads plugins, opens storage, listens; resolves with the bound address. */
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
-    this.registry.add(builtinPlugin, { core: true });
+    this.registry.add(
+      builtinPlugin(() => this.operatorKey),
+      { core: true },
+    );
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
     this.identity = await loadServerId(join(this.options.dir, RESERVED_DIR));
+    this.operatorKey = await loadOperatorKey(join(this.options.dir, RESERVED_DIR));
     await this.core.storage.open();
+    // Files that expired while the server was down go before anyone can list them.
+    await this.sweeper.start();
     await this.handles.open();
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
@@ -136,6 +147,7 @@ export class FexServer {
     }, grace);
     await closed;
     clearTimeout(deadline);
+    await this.sweeper.stop();
     for (const plugin of this.registry.plugins) {
       try {
         await plugin.teardown?.();
@@ -187,6 +199,9 @@ export class FexServer {
   }
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
+    // A store that expires: the sweep wakes for it if it is the next file due.
+    if (event.event === 'uploaded' && typeof event.expires === 'number')
+      this.sweeper.wake(event.expires);
     for (const connection of this.connections)
       if (connection.info !== except && connection.handle) void connection.sendEvent(event);
   }

@@ -27,7 +27,11 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
   E_NAME_CLASH: 'the name differs only in case or Unicode form from a stored name',
   E_NOT_FOUND: 'no file of that name on the server',
   E_NOT_OWNER:
-    'the name belongs to another handle (or, with owner `the server operator`, to nobody)',
+    'the name belongs to another handle (or, with owner `the server operator`, to nobody): a store, delete or rename by another handle',
+  E_NAME_TAKEN: '`rename` onto a name that already exists (a rename never replaces a file)',
+  E_BAD_EXPIRY:
+    "`store --expires` longer than the server's `--max-age`, or never where a maximum is set",
+  E_BAD_OPERATOR_KEY: "`operator-delete` with a key other than the server's `.fex/operator-key`",
   E_TOO_LARGE: "the announced size is above the server's limit",
   E_DISK_FULL: "the server's disk or quota is full",
   E_CHECKSUM: 'the received bytes do not have the announced SHA-256',
@@ -48,6 +52,8 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
   CANCELLED: 'shell: Ctrl-C cancelled a transfer',
   NO_HANDLE: 'no `--handle`, `FEX_HANDLE` or remembered handle for that server',
   BAD_SERVER: 'the server is not `host:port`',
+  BAD_DURATION: 'a duration (`--expires`, `--max-age`) that is not a whole number and a unit',
+  NO_OPERATOR_KEY: "`fex operator delete` cannot read the server's operator key (`--dir`)",
   LOCAL_NOT_FOUND: 'the local file to store does not exist or is not a regular file',
   LOCAL_IO: 'a local file cannot be read or written',
   UNSAFE_NAME:

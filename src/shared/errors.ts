@@ -24,7 +24,7 @@ export const EXIT = {
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
 
 interface ErrorSpec {
-  /** The line after `Error: `; `{x}` is filled from the error's details. */
+  /** The line after `Error: `; `{x}` is filled from the error's details (`{x|word}`: or `word`). */
   message: string;
   exit: ExitStatus;
 }
@@ -78,8 +78,21 @@ const table = {
   },
   E_NOT_FOUND: { message: 'File not found in the server.', exit: EXIT.notFound },
   E_NOT_OWNER: {
-    message: '{name} belongs to {owner}; only its owner may replace it.',
+    // An older server sends no verb: its refusals were all of a replacement.
+    message: '{name} belongs to {owner}; only its owner may {verb|replace} it.',
     exit: EXIT.refused,
+  },
+  E_NAME_TAKEN: {
+    message: 'Rename failed. {name} already exists on the server.',
+    exit: EXIT.refused,
+  },
+  E_BAD_EXPIRY: {
+    message: 'Expiry refused: this server keeps files at most {max}.',
+    exit: EXIT.limit,
+  },
+  E_BAD_OPERATOR_KEY: {
+    message: 'Operator access refused: the key does not match this server.',
+    exit: EXIT.auth,
   },
   E_TOO_LARGE: {
     message: 'File too large: {size} bytes, the server accepts at most {max}.',
@@ -142,6 +155,16 @@ const table = {
     exit: EXIT.usage,
   },
   LOCAL_NOT_FOUND: { message: 'File not found.', exit: EXIT.notFound },
+  BAD_DURATION: {
+    message:
+      'Duration "{value}" is not valid. Use a whole number and a unit: 90s, 30m, 12h, 7d, 2w.',
+    exit: EXIT.usage,
+  },
+  NO_OPERATOR_KEY: {
+    message:
+      'Cannot read the operator key {path}: {reason}. Run this where the server runs, with --dir its folder.',
+    exit: EXIT.auth,
+  },
   LOCAL_IO: { message: 'Cannot {op} {path}: {reason}', exit: EXIT.failure },
   UNSAFE_NAME: {
     message: 'The server sent an unsafe file name ({reason}); nothing was written.',
@@ -175,8 +198,11 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(table, code);
 }
 
+/** `{key}` takes the detail, or nothing; `{key|word}` takes `word` when the detail is missing. */
 function fill(template: string, details: ErrorDetails): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(details[key] ?? ''));
+  return template.replace(/\{(\w+)(?:\|([^}]*))?\}/g, (_, key: string, fallback?: string) =>
+    String(details[key] ?? fallback ?? ''),
+  );
 }
 
 export class FexError extends Error {

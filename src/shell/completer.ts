@@ -1,6 +1,6 @@
 /**
  * Tab completion: command names, local paths for `/store` (and `-o` of `/get`), and the server's
- * file names for `/get`. readline inserts whatever the hits have in common beyond the text being
+ * file names for `/get`, `/delete` and the first argument of `/rename`. readline inserts whatever the hits have in common beyond the text being
  * completed, so every hit starts with that text exactly as typed (quotes and backslashes kept).
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -24,6 +24,14 @@ interface Candidate {
 
 type ArgumentKind = 'local' | 'server' | 'none';
 
+/** What the first argument of a command names: the new name of `/rename` is the user's to type. */
+const FIRST_ARGUMENT: Record<string, ArgumentKind> = {
+  '/store': 'local',
+  '/get': 'server',
+  '/delete': 'server',
+  '/rename': 'server',
+};
+
 /** What the word being typed names, from the words before it. */
 function kindOf(words: string[]): ArgumentKind {
   const [command, ...args] = words;
@@ -31,9 +39,7 @@ function kindOf(words: string[]): ArgumentKind {
   if (last === '-o' || last === '--output') return command === '/get' ? 'local' : 'none';
   const positional = args.filter((a) => !a.startsWith('-')).length;
   if (positional > 0) return 'none';
-  if (command === '/store') return 'local';
-  if (command === '/get') return 'server';
-  return 'none';
+  return FIRST_ARGUMENT[command ?? ''] ?? 'none';
 }
 
 async function isFolder(path: string): Promise<boolean> {

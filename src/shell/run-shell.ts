@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Config } from '@oclif/core';
 import { installClient } from '../client/client.js';
-import { messages } from '../client/messages.js';
 import { ShellClient } from '../client/shell-client.js';
 import { Notices } from './notices.js';
 import { promptFor } from './prompt.js';
@@ -64,7 +63,7 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
   const client = new ShellClient({
     configDir: config.configDir,
     progress: interactive,
-    onUpload: (event) => notices.print(messages.uploaded(event.handle, event.name, event.time)),
+    onFileEvent: (line) => notices.print(line),
     onNotice: (line) => notices.print(line),
     onClose: () => showPrompt(true),
   });

@@ -11,7 +11,7 @@ import { commandSyntax } from '../cli/syntax.js';
  * oclif lists commands by name; `/?` lists fex's in the order a session uses them, then any
  * other (a plugin's) by name.
  */
-const TABLE_ORDER = ['join', 'leave', 'register', 'store', 'dir', 'get'];
+const TABLE_ORDER = ['join', 'leave', 'register', 'store', 'dir', 'get', 'delete', 'rename'];
 
 /**
  * Commands of the table that are not actions on a session: `shell` would start a second shell on
@@ -50,10 +50,17 @@ export const BUILTINS: readonly ShellCommand[] = [
   },
 ];
 
+/**
+ * Topics whose commands are one-shot only: installing and removing plugins changes the CLI itself
+ * (`fex plugins`), and the operator's commands act on the server's machine (`fex operator`).
+ */
+const NOT_IN_SHELL_TOPICS = ['plugins', 'operator'];
+
 function inShell(command: Command.Loadable): boolean {
-  // Installing and removing plugins changes the CLI itself: a job for one-shot `fex plugins`.
-  const managesPlugins = command.id === 'plugins' || command.id.startsWith('plugins:');
-  return !command.hidden && !NOT_IN_SHELL.has(command.id) && !managesPlugins;
+  const topic = NOT_IN_SHELL_TOPICS.some(
+    (name) => command.id === name || command.id.startsWith(`${name}:`),
+  );
+  return !command.hidden && !NOT_IN_SHELL.has(command.id) && !topic;
 }
 
 function describe(command: Command.Loadable): ShellCommand {

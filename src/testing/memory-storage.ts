@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FexError } from '../shared/errors.js';
 import { nameKey, nameProblem } from '../protocol/names.js';
-import type { PendingPut, PutOptions, Storage, StoredFile } from '../server/storage/storage.js';
+import { committedFile, isExpired } from '../server/storage/meta-record.js';
+import type {
+  ExpireResult,
+  PendingPut,
+  PutOptions,
+  Storage,
+  StoredFile,
+} from '../server/storage/storage.js';
 
 /** What outlives one MemoryStorage: give the same to a second one to play a restart. */
 export class MemoryVolume {
@@ -23,13 +30,15 @@ export class MemoryStorage implements Storage {
   async close(): Promise<void> {}
 
   async list(): Promise<StoredFile[]> {
+    const now = Date.now();
     return [...this.volume.files.values()]
       .map(({ file }) => file)
+      .filter((file) => !isExpired(file, now))
       .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   }
 
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
-    const held = this.volume.files.get(name);
+    const held = this.live(name);
     if (!held) throw new FexError('E_NOT_FOUND', { name });
     // A replacement stores a new Buffer: this reader keeps the one it was given.
     return { file: held.file, stream: Readable.from([held.bytes.subarray(start)]) };
@@ -71,8 +80,7 @@ export class MemoryStorage implements Storage {
         if (hash.digest('hex') !== expectedSha256) throw new FexError('E_CHECKSUM', { name });
         // No await from the check to the change: commits of one name take turns.
         this.checkReplace(name, options.owner);
-        const file = { name, size: bytes.length, owner: options.owner, time: Date.now() };
-        const stored = { ...file, sha256: expectedSha256 };
+        const stored = committedFile(name, bytes.length, options, expectedSha256);
         this.volume.files.set(name, { file: stored, bytes });
         return stored;
       },
@@ -81,21 +89,71 @@ export class MemoryStorage implements Storage {
     };
   }
 
-  async remove(name: string, owner: string): Promise<void> {
-    const held = this.volume.files.get(name);
+  async remove(name: string, owner: string | undefined): Promise<StoredFile> {
+    const held = this.live(name);
     if (!held) throw new FexError('E_NOT_FOUND', { name });
-    if (held.file.owner !== owner)
-      throw new FexError('E_NOT_OWNER', { name, owner: held.file.owner ?? 'the server operator' });
+    if (owner !== undefined && held.file.owner !== owner) throw notOwner(held.file, 'delete');
     this.volume.files.delete(name);
+    return held.file;
+  }
+
+  async rename(from: string, to: string, owner: string): Promise<StoredFile> {
+    for (const name of [from, to]) {
+      const problem = nameProblem(name);
+      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    }
+    const held = this.live(from);
+    if (!held) throw new FexError('E_NOT_FOUND', { name: from });
+    if (held.file.owner !== owner) throw notOwner(held.file, 'rename');
+    const target = this.live(to)?.file;
+    if (target)
+      throw target.owner === owner
+        ? new FexError('E_NAME_TAKEN', { name: to })
+        : notOwner(target, 'replace');
+    const key = nameKey(to);
+    for (const other of this.volume.files.keys())
+      if (other !== from && nameKey(other) === key && this.live(other))
+        throw new FexError('E_NAME_CLASH', { existing: other });
+    // Synchronous from here: the file is under exactly one of the two names at any moment.
+    const file = { ...held.file, name: to };
+    this.volume.files.delete(from);
+    this.volume.files.set(to, { file, bytes: held.bytes });
+    return file;
+  }
+
+  async expire(now: number): Promise<ExpireResult> {
+    const expired: StoredFile[] = [];
+    let next: number | undefined;
+    for (const [name, { file }] of this.volume.files)
+      if (isExpired(file, now)) {
+        this.volume.files.delete(name);
+        expired.push(file);
+      } else if (file.expires !== undefined && (next === undefined || file.expires < next))
+        next = file.expires;
+    return { expired, next };
+  }
+
+  /** A stored file whose expiry time has not come: an expired one is gone for every caller. */
+  private live(name: string): { file: StoredFile; bytes: Buffer } | undefined {
+    const held = this.volume.files.get(name);
+    return held && !isExpired(held.file) ? held : undefined;
   }
 
   private checkReplace(name: string, owner: string): void {
-    const existing = this.volume.files.get(name)?.file;
-    if (existing && existing.owner !== owner)
-      throw new FexError('E_NOT_OWNER', { name, owner: existing.owner ?? 'the server operator' });
+    const existing = this.live(name)?.file;
+    if (existing && existing.owner !== owner) throw notOwner(existing, 'replace');
     if (existing) return;
     const key = nameKey(name);
     for (const other of this.volume.files.keys())
-      if (nameKey(other) === key) throw new FexError('E_NAME_CLASH', { existing: other });
+      if (other !== name && nameKey(other) === key && this.live(other))
+        throw new FexError('E_NAME_CLASH', { existing: other });
   }
+}
+
+function notOwner(file: StoredFile, verb: string): FexError {
+  return new FexError('E_NOT_OWNER', {
+    name: file.name,
+    owner: file.owner ?? 'the server operator',
+    verb,
+  });
 }

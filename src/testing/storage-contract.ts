@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { FexError } from '../shared/errors.js';
-import type { Storage, StoredFile } from '../server/storage/storage.js';
+import type { PutOptions, Storage, StoredFile } from '../server/storage/storage.js';
 
 export interface StorageFixture {
   /** A fresh, opened, empty storage. */
@@ -343,5 +343,150 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
         ['keep.txt'],
       );
     });
+
+    it('removes any file for the operator, and resolves with the file as it was', async () => {
+      const storage = await empty();
+      const stored = await store(storage, 'theirs.txt', 'Alice', 'a');
+      assert.deepEqual(await storage.remove('theirs.txt', undefined), stored);
+      await assertAbsent(storage, 'theirs.txt');
+      await assert.rejects(storage.remove('theirs.txt', undefined), fexCode('E_NOT_FOUND'));
+    });
+
+    it('lets a reader opened before a removal read the old bytes entirely', async () => {
+      const storage = await empty();
+      const data = pattern(2 * 1024 * 1024, 11);
+      await store(storage, 'going.bin', 'User1', data);
+      const { stream } = await storage.read('going.bin');
+      await storage.remove('going.bin', 'User1');
+      await assertAbsent(storage, 'going.bin');
+      assert.ok((await drain(stream)).equals(data));
+    });
+
+    it('renames a file for its owner, keeping its bytes, owner, time and expiry', async () => {
+      const fixture = await fresh();
+      const storage = fixture.storage;
+      const data = pattern(100_000, 12);
+      const stored = await storePut(storage, 'old.bin', { owner: 'Alice', ageMs: 3600_000 }, data);
+      const small = await store(storage, 'small.txt', 'Alice', 'tiny');
+      const renamed = await storage.rename('old.bin', 'new.bin', 'Alice');
+      assert.deepEqual(renamed, { ...stored, name: 'new.bin' });
+      assert.equal(typeof renamed.expires, 'number');
+      await assertAbsent(storage, 'old.bin');
+      assert.deepEqual(await statOf(storage, 'new.bin'), renamed);
+      assert.ok((await contents(storage, 'new.bin')).equals(data));
+      await storage.rename('small.txt', 'Small.TXT', 'Alice'); // its own key: no clash
+      const reopened = await fixture.reopen();
+      opened.push(reopened);
+      assert.deepEqual(await reopened.list(), [{ ...small, name: 'Small.TXT' }, renamed]);
+      assert.equal((await contents(reopened, 'Small.TXT')).toString(), 'tiny');
+      // The old name is free again, for anybody.
+      await store(reopened, 'old.bin', 'Bob', 'b');
+      assert.equal((await statOf(reopened, 'old.bin'))?.owner, 'Bob');
+    });
+
+    it('refuses a rename by another owner, of a missing file, or onto a taken name', async () => {
+      const storage = await empty();
+      await store(storage, 'a.txt', 'Alice', 'a');
+      await store(storage, 'b.txt', 'Alice', 'b');
+      await store(storage, 'bob.txt', 'Bob', 'bob');
+      const refusals: Array<[string, string, string, string]> = [
+        ['a.txt', 'c.txt', 'Bob', 'E_NOT_OWNER'],
+        ['nothing.txt', 'c.txt', 'Alice', 'E_NOT_FOUND'],
+        ['A.TXT', 'c.txt', 'Alice', 'E_NOT_FOUND'],
+        ['a.txt', 'b.txt', 'Alice', 'E_NAME_TAKEN'],
+        ['a.txt', 'a.txt', 'Alice', 'E_NAME_TAKEN'],
+        ['a.txt', 'bob.txt', 'Alice', 'E_NOT_OWNER'],
+        ['a.txt', 'B.txt', 'Alice', 'E_NAME_CLASH'],
+        ['a.txt', '../c.txt', 'Alice', 'E_BAD_NAME'],
+        ['a.txt', '.fex', 'Alice', 'E_BAD_NAME'],
+        ['a.txt', '', 'Alice', 'E_BAD_NAME'],
+      ];
+      for (const [from, to, owner, code] of refusals)
+        await assert.rejects(storage.rename(from, to, owner), fexCode(code), `${from} -> ${to}`);
+      assert.deepEqual(
+        (await storage.list()).map((f) => [f.name, f.owner]),
+        [
+          ['a.txt', 'Alice'],
+          ['b.txt', 'Alice'],
+          ['bob.txt', 'Bob'],
+        ],
+      );
+      assert.equal((await contents(storage, 'a.txt')).toString(), 'a');
+    });
+
+    it('keeps a reader of the old name reading, and serves the new name at once', async () => {
+      const storage = await empty();
+      const data = pattern(2 * 1024 * 1024, 13);
+      await store(storage, 'before.bin', 'User1', data);
+      const { stream } = await storage.read('before.bin');
+      await storage.rename('before.bin', 'after.bin', 'User1');
+      assert.ok((await drain(stream)).equals(data));
+      assert.ok((await contents(storage, 'after.bin')).equals(data));
+    });
+
+    it('runs opposite concurrent renames one after the other, never both or neither', async () => {
+      const storage = await empty();
+      await store(storage, 'x', 'User1', 'x');
+      const results = await Promise.allSettled([
+        storage.rename('x', 'y', 'User1'),
+        storage.rename('y', 'x', 'User1'),
+        storage.rename('x', 'y', 'User1'),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'fulfilled', 'fulfilled'],
+      );
+      assert.deepEqual(
+        (await storage.list()).map((f) => f.name),
+        ['y'],
+      );
+    });
+
+    it('hides a file whose expiry time has come, and expire() removes it', async () => {
+      const fixture = await fresh();
+      const storage = fixture.storage;
+      const now = Date.now();
+      const kept = await store(storage, 'kept.txt', 'User1', 'kept');
+      const later = await storePut(storage, 'later.txt', { owner: 'User1', ageMs: 3600_000 }, 'l');
+      assert.ok(later.expires !== undefined && later.expires >= now + 3600_000);
+      const gone = await storePut(storage, 'gone.txt', { owner: 'User1', ageMs: 0 }, 'gone');
+      // Its time has come: nowhere to be seen, and its name is free, even before a sweep.
+      await assertAbsent(storage, 'gone.txt');
+      await assert.rejects(storage.remove('gone.txt', 'User1'), fexCode('E_NOT_FOUND'));
+      await assert.rejects(storage.rename('gone.txt', 'g2', 'User1'), fexCode('E_NOT_FOUND'));
+      const first = await storage.expire(Date.now());
+      assert.deepEqual(first, { expired: [gone], next: later.expires });
+      assert.deepEqual(await storage.expire(Date.now()), { expired: [], next: later.expires });
+      assert.deepEqual(await storage.expire(later.expires as number), {
+        expired: [later],
+        next: undefined,
+      });
+      assert.deepEqual(await storage.list(), [kept]);
+      const reopened = await fixture.reopen();
+      opened.push(reopened);
+      assert.deepEqual(await reopened.list(), [kept]);
+    });
+
+    it('lets anyone store a name whose file expired, replacing it', async () => {
+      const storage = await empty();
+      await storePut(storage, 'free.txt', { owner: 'Alice', ageMs: 0 }, 'old');
+      const bob = await store(storage, 'free.txt', 'Bob', 'new');
+      assert.deepEqual(await storage.list(), [bob]);
+      assert.deepEqual((await storage.expire(Date.now())).expired, []);
+      assert.equal((await contents(storage, 'free.txt')).toString(), 'new');
+    });
   });
+}
+
+/** put with options + write + commit with the right checksum. */
+async function storePut(
+  storage: Storage,
+  name: string,
+  options: Omit<PutOptions, 'size'>,
+  data: Buffer | string,
+): Promise<StoredFile> {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const pending = await storage.put(name, { ...options, size: bytes.length });
+  await pending.write(chunked(bytes));
+  return pending.commit(sha256(bytes));
 }

@@ -33,7 +33,18 @@ describe('server protocol handling', () => {
     assert.equal(answer?.type, 'ok');
     assert.equal(answer?.id, 1);
     assert.equal(answer?.version, 1);
-    assert.deepEqual(answer?.types, ['dir', 'get', 'hello', 'leave', 'login', 'register', 'store']);
+    assert.deepEqual(answer?.types, [
+      'delete',
+      'dir',
+      'get',
+      'hello',
+      'leave',
+      'login',
+      'operator-delete',
+      'register',
+      'rename',
+      'store',
+    ]);
     assert.equal(typeof (answer?.limits as { maxFileSize: number }).maxFileSize, 'number');
     client.close();
   });
@@ -66,7 +77,7 @@ describe('server protocol handling', () => {
 
   it('refuses unknown types and bad fields, and keeps the connection', async () => {
     const client = await greeted(server.port, 'Fields');
-    client.send({ type: 'rename', id: 3 });
+    client.send({ type: 'chmod', id: 3 });
     assert.equal((await client.next())?.code, 'E_UNKNOWN_TYPE');
     client.send({ type: 'get', id: 4 });
     assert.equal((await client.next())?.code, 'E_BAD_REQUEST');

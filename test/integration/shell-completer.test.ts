@@ -71,7 +71,10 @@ describe('completion', () => {
 
   it('completes command names, with a space where arguments follow', async () => {
     assert.deepEqual(await complete('/st', sources), [['/store '], '/st']);
-    assert.deepEqual(await complete('/d', sources), [['/dir'], '/d']);
+    assert.deepEqual(await complete('/di', sources), [['/dir'], '/di']);
+    assert.deepEqual(await complete('/d', sources), [['/dir', '/delete '], '/d']);
+    assert.deepEqual(await complete('/ren', sources), [['/rename '], '/ren']);
+    assert.deepEqual(await complete('/op', sources), [[], '/op'], 'operator commands are one-shot');
     assert.deepEqual(await complete('/l', sources), [['/leave'], '/l']);
     assert.deepEqual(await complete('/e', sources), [['/exit'], '/e']);
     const [all] = await complete('', sources);
@@ -82,6 +85,8 @@ describe('completion', () => {
       '/store ',
       '/dir',
       '/get ',
+      '/delete ',
+      '/rename ',
       '/?',
       '/exit',
     ]);
@@ -100,6 +105,16 @@ describe('completion', () => {
     assert.deepEqual(await complete('/store .h', sources), [['.hidden'], '.h']);
     assert.deepEqual(await complete('/store nothing/', sources), [[], 'nothing/']);
     assert.deepEqual(await complete('/store Hello.txt ', sources), [[], ''], 'one file only');
+  });
+
+  it('completes server names for /delete and the old name of /rename', async () => {
+    assert.deepEqual(await complete('/delete Go', sources), [['Goodbye.txt'], 'Go']);
+    assert.deepEqual(await complete('/delete "Hello w', sources), [
+      ['"Hello world.txt"'],
+      '"Hello w',
+    ]);
+    assert.deepEqual(await complete('/rename Go', sources), [['Goodbye.txt'], 'Go']);
+    assert.deepEqual(await complete('/rename Goodbye.txt Go', sources), [[], 'Go'], 'a new name');
   });
 
   it('completes server names for /get, and local paths after -o', async () => {
@@ -158,6 +173,8 @@ describe('the command table in the shell', () => {
         '/store <filename>',
         '/dir [--long]',
         '/get <filename> [-o PATH]',
+        '/delete <filename>',
+        '/rename <old> <new>',
         '/notes add <text>',
         '/?',
         '/exit',
@@ -176,7 +193,8 @@ describe('the command table in the shell', () => {
       id: 'store',
       argv: ['a', 'b'],
     });
-    for (const words of [['/serve'], ['/shell'], ['/help'], ['/'], ['store'], ['/notes']])
+    const notInShell = [['/serve'], ['/shell'], ['/help'], ['/'], ['store'], ['/notes']];
+    for (const words of [...notInShell, ['/operator', 'delete', 'x'], ['/operator:delete']])
       assert.equal(findShellCommand(plugged, words), undefined, words.join(' '));
   });
 });

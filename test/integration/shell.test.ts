@@ -17,6 +17,8 @@ const HELP = [
   '/store <filename>             Send a file to the server.',
   '/dir [--long]                 List the files on the server.',
   '/get <filename> [-o PATH]     Fetch a file from the server.',
+  '/delete <filename>            Delete a file you stored on the server.',
+  '/rename <old> <new>           Rename a file you stored on the server.',
   '/?                            List every command with its syntax.',
   '/exit                         End the shell (Ctrl-D does too).',
 ];

@@ -19,6 +19,8 @@ export const hello = coreHandler({
         maxHeaderBytes: ctx.server.limits.maxHeaderBytes,
         maxNameBytes: ctx.server.limits.maxNameBytes,
         maxHandleLength: ctx.server.limits.maxHandleLength,
+        maxAge: ctx.server.limits.maxAge,
+        defaultAge: ctx.server.limits.defaultAge,
       },
       types: ctx.server.types(),
       bodies: ctx.server.bodyTypes(),

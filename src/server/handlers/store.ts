@@ -1,21 +1,26 @@
 import { FexError } from '../../shared/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
-import { nameProblem } from '../../protocol/names.js';
+import { storeAgeMs } from '../expiry.js';
 import { coreHandler, type CoreServices } from '../core-services.js';
 import type { RequestContext } from '../plugin-api.js';
-import type { PendingPut, StoredFile } from '../storage/storage.js';
+import type { PendingPut, PutOptions, StoredFile } from '../storage/storage.js';
+import { admitName } from './admit-name.js';
 
-/** The checks every store passes before any byte of it touches the disk. */
-function admitStore(ctx: RequestContext<CoreServices>, name: string, size: number): void {
-  const problem = nameProblem(name);
-  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-  const { maxNameBytes, maxFileSize } = ctx.server.limits;
-  if (Buffer.byteLength(name, 'utf8') > maxNameBytes)
-    throw new FexError('E_BAD_NAME', {
-      name,
-      reason: `the name is longer than ${maxNameBytes} bytes, this server's limit`,
-    });
+/**
+ * The checks every store passes before any byte of it touches the disk; resolves the expiry.
+ * `expires`: the seconds the client asked the file be kept, 0 for ever, absent for the default.
+ */
+function admitStore(
+  ctx: RequestContext<CoreServices>,
+  name: string,
+  size: number,
+  expires: number | undefined,
+): { ageMs?: number } {
+  admitName(ctx.server.limits, name);
+  const { maxFileSize } = ctx.server.limits;
   if (size > maxFileSize) throw new FexError('E_TOO_LARGE', { size, max: maxFileSize });
+  const ageMs = storeAgeMs(ctx.server.limits, expires);
+  return ageMs === undefined ? {} : { ageMs };
 }
 
 /**
@@ -29,11 +34,11 @@ async function storeWithBody(
   size: number,
   sha256: string,
   length: number,
+  options: PutOptions,
 ): Promise<StoredFile> {
   if (length !== size)
     throw new FexError('E_BAD_REQUEST', { reason: 'body length differs from size' });
-  const owner = ctx.connection.handle as string;
-  const pending = await ctx.server.storage.put(name, { owner, size, resumable: false });
+  const pending = await ctx.server.storage.put(name, { ...options, resumable: false });
   try {
     await pending.write(ctx.body());
   } catch (error) {
@@ -91,7 +96,7 @@ async function storeInSteps(
 
 /** An upload. Nothing is visible under the name until the checksum matches and it is flushed. */
 export const store = coreHandler({
-  params: { name: 'string', size: 'uint', sha256: 'sha256?' },
+  params: { name: 'string', size: 'uint', sha256: 'sha256?', expires: 'uint?' },
   body: true,
   overlap: true,
   async run(ctx, request) {
@@ -100,19 +105,24 @@ export const store = coreHandler({
     const owner = ctx.connection.handle as string;
     if ((sha256 === undefined) !== (request.body === undefined))
       throw new FexError('E_BAD_REQUEST', { reason: 'a body and "sha256" go together' });
-    admitStore(ctx, name, size);
+    const options = {
+      owner,
+      size,
+      ...admitStore(ctx, name, size, request.expires),
+    };
     let stored: StoredFile;
     let from = 0;
     if (sha256 !== undefined) {
-      stored = await storeWithBody(ctx, name, size, sha256, request.body ?? 0);
+      stored = await storeWithBody(ctx, name, size, sha256, request.body ?? 0, options);
     } else {
-      const pending = await ctx.server.storage.put(name, { owner, size });
+      const pending = await ctx.server.storage.put(name, options);
       ({ stored, from } = await storeInSteps(ctx, pending, name, size));
     }
     ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });
+    const expires = stored.expires === undefined ? {} : { expires: stored.expires };
     ctx.server.broadcast(
-      { event: 'uploaded', handle: owner, name, size: stored.size, time: stored.time },
+      { event: 'uploaded', handle: owner, name, size: stored.size, time: stored.time, ...expires },
       ctx.connection,
     );
   },

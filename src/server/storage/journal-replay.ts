@@ -3,6 +3,9 @@
  * forgets it. A line that does not parse is skipped: a crash in the middle of an append can only
  * tear the last line, and that line's commit was never acknowledged. A small store's line may carry
  * its bytes (see wal.ts): those of each name's last line are gathered too, for open() to restore.
+ * A rename's line is the new name's record with `"from"`, the old name: it removes the old record
+ * and adds the new one in one line. Renames whose line is still the live one of their new name are
+ * gathered (new name -> old name), for open() to finish one that a crash cut before the file moved.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -18,6 +21,7 @@ export async function replayJournal(
   path: string,
   records: Map<string, MetaRecord>,
   logged: Map<string, string> = new Map(),
+  renames: Map<string, string> = new Map(),
 ): Promise<number> {
   let handle: FileHandle;
   try {
@@ -33,7 +37,7 @@ export async function replayJournal(
       crlfDelay: Infinity,
     });
     for await (const line of lines) {
-      applyLine(line, records, logged);
+      applyLine(line, records, logged, renames);
       count++;
     }
   } finally {
@@ -51,6 +55,7 @@ function applyLine(
   line: string,
   records: Map<string, MetaRecord>,
   logged: Map<string, string>,
+  renames: Map<string, string>,
 ): void {
   let value: unknown;
   try {
@@ -60,6 +65,14 @@ function applyLine(
   }
   const record = toMetaRecord(value);
   if (record) {
+    const from = (value as { from?: unknown }).from;
+    renames.delete(record.name);
+    if (typeof from === 'string' && from !== record.name) {
+      records.delete(from);
+      logged.delete(from);
+      renames.delete(from);
+      renames.set(record.name, from);
+    }
     records.set(record.name, record);
     // A later line without bytes (a checkpoint, or a bigger store) supersedes older bytes.
     const data = (value as { data?: unknown }).data;
@@ -71,5 +84,6 @@ function applyLine(
   if (typeof removed === 'string') {
     records.delete(removed);
     logged.delete(removed);
+    renames.delete(removed);
   }
 }

@@ -23,6 +23,8 @@ interface Line {
   text: string;
   /** false for a removal */
   live: boolean;
+  /** A rename's old name, which the line removes. */
+  from?: string;
 }
 
 const WRITE_CHUNK_BYTES = 1024 * 1024;
@@ -99,15 +101,25 @@ export class Journal {
 
   /**
    * Resolves once the entry is on disk, flushed. `data` (base64): the file's bytes, for a record
-   * whose file is not flushed yet.
+   * whose file is not flushed yet. `from`: the record is a rename of the file called `from`; the
+   * one line moves it, so no crash can leave both names or neither (journal-replay.ts).
    */
-  append(entry: JournalEntry, data?: string): Promise<void> {
+  append(entry: JournalEntry, data?: string, from?: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the metadata journal is closed'));
     const line: Line =
       'remove' in entry
         ? { name: entry.remove, text: `${JSON.stringify({ remove: entry.remove })}\n`, live: false }
-        : { name: entry.name, text: lineOf(entry, data), live: true };
+        : { name: entry.name, text: lineOf(entry, data, from), live: true, from };
     return this.group.submit(line);
+  }
+
+  /**
+   * The rename that `record`'s live line carries is done on disk: compaction may keep the record
+   * alone. Until then it keeps the rename, so a compacted journal still tells open() to finish a
+   * rename that a crash cut between its line and the file's own rename.
+   */
+  renamed(record: MetaRecord, data?: string): void {
+    if (this.live.has(record.name)) this.live.set(record.name, lineOf(record, data));
   }
 
   /** Waits for the appends already made (and a compaction under way), then closes the file. */
@@ -138,6 +150,7 @@ export class Journal {
     this.size += bytes.length;
     this.lines += lines.length;
     for (const line of lines) {
+      if (line.from !== undefined) this.live.delete(line.from);
       if (line.live) this.live.set(line.name, line.text);
       else this.live.delete(line.name);
     }
@@ -185,9 +198,10 @@ export class Journal {
   }
 }
 
-function lineOf(record: MetaRecord, data?: string): string {
-  const { name, size, owner, time, sha256, mtimeMs } = record;
-  return `${JSON.stringify({ name, size, owner, time, sha256, mtimeMs, data })}\n`;
+function lineOf(record: MetaRecord, data?: string, from?: string): string {
+  const { name, size, owner, time, sha256, mtimeMs, expires } = record;
+  const text = JSON.stringify({ name, size, owner, time, sha256, mtimeMs, expires, data, from });
+  return `${text}\n`;
 }
 
 /** Writes `lines` to `<path>.new` and flushes it; the caller renames it into place. */

@@ -11,7 +11,7 @@ import { rm, type FileHandle } from 'node:fs/promises';
 import { FexError } from '../../shared/errors.js';
 import { SYNC_EVERY_BYTES, WriteBehind } from '../../shared/write-behind.js';
 import { ioError } from './fs-helpers.js';
-import type { MetaRecord } from './meta-record.js';
+import { committedFile, type MetaRecord } from './meta-record.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';
 
 /** What the pending upload needs from its storage. */
@@ -118,7 +118,7 @@ export class LocalPendingPut implements PendingPut {
       // The rename does not need the file closed: close while the journal is flushed. A failed
       // close of flushed bytes loses nothing, so it must not fail a commit that went through.
       const closed = this.close().catch(() => undefined);
-      const stored = { name: this.name, size, owner: this.options.owner, time: Date.now(), sha256 };
+      const stored = committedFile(this.name, size, this.options, sha256);
       await this.host.install({ ...stored, mtimeMs }, this.asidePath);
       await closed;
       this.finish();

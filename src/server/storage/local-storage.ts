@@ -24,20 +24,21 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, renameSync } from 'node:fs';
-import { open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../shared/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
-import { Checkpointer } from './checkpoint.js';
+import { Checkpointer, eachLimited } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';
 import { hashFile, ioError } from './fs-helpers.js';
 import { Journal } from './journal.js';
 import { replayJournal } from './journal-replay.js';
 import { LocalPendingPut, type PutHost } from './local-pending-put.js';
-import type { MetaRecord } from './meta-record.js';
+import { isExpired, type MetaRecord } from './meta-record.js';
 import { reconcile } from './reconcile.js';
-import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
+import { finishRenames } from './rename-recovery.js';
+import type { ExpireResult, PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
 import { restoreLogged } from './wal-restore.js';
 import { WAL_MAX_BYTES } from './wal.js';
@@ -48,6 +49,8 @@ export interface LocalStorageOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired files removed at once by a sweep. */
+const EXPIRE_CONCURRENCY = 64;
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -118,8 +121,12 @@ export class LocalStorage implements Storage {
     this.sweeper.unref();
     const records = new Map<string, MetaRecord>();
     const logged = new Map<string, string>();
-    const lines = await replayJournal(this.journalPath, records, logged);
+    const renames = new Map<string, string>();
+    const lines = await replayJournal(this.journalPath, records, logged, renames);
     const replayed = new Map(records);
+    // Before the small stores' restore, which would otherwise write a renamed file's bytes under
+    // its new name while the old name still held them.
+    await finishRenames(this.root, records, renames);
     // Small stores whose bytes only the journal holds: restored and flushed (checkpointed), so
     // their records can be journaled again without their bytes. Those that cannot be restored for
     // lack of space keep their lines (and are not served) until a start with room.
@@ -135,7 +142,11 @@ export class LocalStorage implements Storage {
   }
 
   async list(): Promise<StoredFile[]> {
-    return [...this.index.values()].sort((a, b) => byCodePoint(a.name, b.name)).map(publicView);
+    const now = Date.now();
+    return [...this.index.values()]
+      .filter((record) => !isExpired(record, now))
+      .sort((a, b) => byCodePoint(a.name, b.name))
+      .map(publicView);
   }
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
@@ -234,7 +245,7 @@ export class LocalStorage implements Storage {
     name: string,
   ): Promise<{ record: MetaRecord; handle: FileHandle } | undefined> {
     await this.swapping.get(name);
-    const record = this.index.get(name);
+    const record = this.live(name);
     if (!record) throw new FexError('E_NOT_FOUND', { name });
     let handle: FileHandle;
     try {
@@ -255,28 +266,91 @@ export class LocalStorage implements Storage {
     return undefined;
   }
 
-  async remove(name: string, owner: string): Promise<void> {
-    const { journal, rootSync } = this.opened();
-    await this.locked(name, async () => {
-      const record = this.index.get(name);
+  async remove(name: string, owner: string | undefined): Promise<StoredFile> {
+    this.opened();
+    return this.locked(name, async () => {
+      const record = this.live(name);
       if (!record) throw new FexError('E_NOT_FOUND', { name });
-      if (record.owner !== owner)
-        throw new FexError('E_NOT_OWNER', { name, owner: record.owner ?? 'the server operator' });
-      // File first, journal last: a crash in between leaves a record without a file, which
-      // open() drops, rather than a file without a record, which would lose its owner.
+      if (owner !== undefined && record.owner !== owner) throw notOwner(record, 'delete');
+      await this.unlink(record);
+      return publicView(record);
+    });
+  }
+
+  async rename(from: string, to: string, owner: string): Promise<StoredFile> {
+    const { journal, rootSync } = this.opened();
+    for (const name of [from, to]) {
+      const problem = nameProblem(name);
+      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    }
+    return this.lockedBoth(from, to, async () => {
+      const record = this.live(from);
+      if (!record) throw new FexError('E_NOT_FOUND', { name: from });
+      if (record.owner !== owner) throw notOwner(record, 'rename');
+      const target = this.live(to);
+      if (target)
+        throw target.owner === owner
+          ? new FexError('E_NAME_TAKEN', { name: to })
+          : notOwner(target, 'replace');
+      const other = this.keys.get(nameKey(to));
+      if (other !== undefined && other !== from && this.live(other))
+        throw new FexError('E_NAME_CLASH', { existing: other });
+      // An expired file not swept yet gives way, as the sweep would have removed it.
+      const stale = this.index.get(to);
+      if (stale) await this.unlink(stale);
+      // A file put in the folder since start-up, or a folder, is never overwritten.
+      if (await lstat(join(this.root, to)).catch(() => undefined))
+        throw new FexError('E_NAME_TAKEN', { name: to });
+      const renamed: MetaRecord = { ...record, name: to };
+      const data = this.checkpointer.dataOf(record);
+      // The journal line first: once it is flushed the rename is decided, and open() finishes it
+      // if a crash comes before the file moves (rename-recovery.ts).
       try {
-        await rm(join(this.root, name), { force: true });
+        await journal.append(renamed, data, from);
       } catch (error) {
         throw ioError(error);
       }
-      this.forget(name);
+      try {
+        await rename(join(this.root, from), join(this.root, to));
+      } catch (error) {
+        // Undo the line, so open() does not finish what failed here.
+        await journal.append(record, data, to).then(
+          () => journal.renamed(record, data),
+          () => undefined,
+        );
+        throw ioError(error);
+      }
+      this.forget(from);
+      this.setRecord(renamed, data);
       try {
         await rootSync.sync();
-        await journal.append({ remove: name });
       } catch (error) {
         throw ioError(error);
       }
+      journal.renamed(renamed, data);
+      return publicView(renamed);
     });
+  }
+
+  async expire(now: number): Promise<ExpireResult> {
+    const due = [...this.index.values()].filter((record) => isExpired(record, now));
+    const gone: Array<MetaRecord | undefined> = new Array(due.length);
+    // Side by side, so the removals share the journal's flushes and the root's fsyncs.
+    await eachLimited([...due.keys()], EXPIRE_CONCURRENCY, async (i) => {
+      const { name } = due[i]!;
+      // In turn with the name's commits: a file stored again meanwhile has its own expiry.
+      gone[i] = await this.locked(name, async () => {
+        const current = this.index.get(name);
+        if (!current || !isExpired(current, now)) return undefined;
+        await this.unlink(current);
+        return current;
+      });
+    });
+    const expired = gone.filter((record) => record !== undefined).map(publicView);
+    let next: number | undefined;
+    for (const { expires } of this.index.values())
+      if (expires !== undefined && (next === undefined || expires < next)) next = expires;
+    return { expired, next };
   }
 
   async close(): Promise<void> {
@@ -321,11 +395,11 @@ export class LocalStorage implements Storage {
   }
 
   private checkReplace(name: string, owner: string): void {
-    const existing = this.index.get(name);
-    if (existing && existing.owner !== owner)
-      throw new FexError('E_NOT_OWNER', { name, owner: existing.owner ?? 'the server operator' });
+    const existing = this.live(name);
+    if (existing && existing.owner !== owner) throw notOwner(existing, 'replace');
     const other = existing ? undefined : this.keys.get(nameKey(name));
-    if (other !== undefined) throw new FexError('E_NAME_CLASH', { existing: other });
+    if (other !== undefined && other !== name && this.live(other))
+      throw new FexError('E_NAME_CLASH', { existing: other });
   }
 
   /**
@@ -393,7 +467,8 @@ export class LocalStorage implements Storage {
 
   private forget(name: string): void {
     this.index.delete(name);
-    this.keys.delete(nameKey(name));
+    // A file renamed to a name of the same key (a change of case) holds the key now.
+    if (this.keys.get(nameKey(name)) === name) this.keys.delete(nameKey(name));
     this.checkpointer.drop(name);
   }
 
@@ -417,6 +492,34 @@ export class LocalStorage implements Storage {
     return true;
   }
 
+  /** The record of a visible file: none for a missing or expired one. */
+  private live(name: string): MetaRecord | undefined {
+    const record = this.index.get(name);
+    return record && !isExpired(record) ? record : undefined;
+  }
+
+  /**
+   * Deletes a file and its record; the caller holds the name's turn. File first, journal last: a
+   * crash in between leaves a record without a file, which open() drops, rather than a file
+   * without a record, which would lose its owner. A reader that opened the file before keeps
+   * reading it to its end.
+   */
+  private async unlink(record: MetaRecord): Promise<void> {
+    const { journal, rootSync } = this.opened();
+    try {
+      await rm(join(this.root, record.name), { force: true });
+    } catch (error) {
+      throw ioError(error);
+    }
+    this.forget(record.name);
+    try {
+      await rootSync.sync();
+      await journal.append({ remove: record.name });
+    } catch (error) {
+      throw ioError(error);
+    }
+  }
+
   /** Removes interrupted uploads nobody resumed in time. */
   private async sweepPartials(): Promise<void> {
     const cutoff = Date.now() - this.partialTtlMs;
@@ -426,6 +529,13 @@ export class LocalStorage implements Storage {
       const info = await stat(path).catch(() => undefined);
       if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
     }
+  }
+
+  /** In turn with both names' commits; the turns are taken in one order, so two never deadlock. */
+  private lockedBoth<T>(a: string, b: string, task: () => Promise<T>): Promise<T> {
+    if (nameKey(a) === nameKey(b)) return this.locked(a, task);
+    const [first, second] = nameKey(a) < nameKey(b) ? [a, b] : [b, a];
+    return this.locked(first, () => this.locked(second, task));
   }
 
   private locked<T>(fileName: string, task: () => Promise<T>): Promise<T> {
@@ -478,11 +588,11 @@ function sameRecord(a: MetaRecord | undefined, b: MetaRecord): boolean {
 }
 
 function publicView(record: MetaRecord): StoredFile {
-  return {
-    name: record.name,
-    size: record.size,
-    owner: record.owner,
-    time: record.time,
-    sha256: record.sha256,
-  };
+  const { name, size, owner, time, sha256, expires } = record;
+  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
+}
+
+function notOwner(record: MetaRecord, verb: string): FexError {
+  const owner = record.owner ?? 'the server operator';
+  return new FexError('E_NOT_OWNER', { name: record.name, owner, verb });
 }

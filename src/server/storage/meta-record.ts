@@ -1,5 +1,5 @@
 /** The bookkeeping the local backend keeps for each stored file, and how a line of it is checked. */
-import type { StoredFile } from './storage.js';
+import type { PutOptions, StoredFile } from './storage.js';
 
 export interface MetaRecord extends StoredFile {
   /** The file's mtime when the record was written: with size, tells a file changed behind fex. */
@@ -11,7 +11,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The record in `value` with only its own fields, or undefined when it is not a valid record. */
 export function toMetaRecord(value: unknown): MetaRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { name, size, owner, time, sha256, mtimeMs } = value as Record<string, unknown>;
+  const { name, size, owner, time, sha256, mtimeMs, expires } = value as Record<string, unknown>;
   if (
     typeof name !== 'string' ||
     typeof size !== 'number' ||
@@ -23,8 +23,34 @@ export function toMetaRecord(value: unknown): MetaRecord | undefined {
     typeof sha256 !== 'string' ||
     !SHA256_HEX.test(sha256) ||
     typeof mtimeMs !== 'number' ||
-    !Number.isFinite(mtimeMs)
+    !Number.isFinite(mtimeMs) ||
+    (expires !== undefined && (typeof expires !== 'number' || !Number.isFinite(expires)))
   )
     return undefined;
-  return { name, size, owner, time, sha256, mtimeMs };
+  return {
+    name,
+    size,
+    owner,
+    time,
+    sha256,
+    mtimeMs,
+    ...(expires === undefined ? {} : { expires }),
+  };
+}
+
+/** The description of a file committed now: its stored time, and its expiry if it has one. */
+export function committedFile(
+  name: string,
+  size: number,
+  options: PutOptions,
+  sha256: string,
+): StoredFile {
+  const time = Date.now();
+  const expires = options.ageMs === undefined ? {} : { expires: time + options.ageMs };
+  return { name, size, owner: options.owner, time, sha256, ...expires };
+}
+
+/** Whether the file's expiry time has come by `now`. */
+export function isExpired(file: StoredFile, now = Date.now()): boolean {
+  return file.expires !== undefined && file.expires <= now;
 }

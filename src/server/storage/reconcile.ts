@@ -45,6 +45,7 @@ export async function reconcile(
         time: record?.time ?? Math.floor(info.mtimeMs),
         sha256: (await hashFile(path)).digest('hex'),
         mtimeMs: info.mtimeMs,
+        ...(record?.expires === undefined ? {} : { expires: record.expires }),
       };
     }
     found.set(name, record);

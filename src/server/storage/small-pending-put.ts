@@ -12,6 +12,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fdatasync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
 import { FexError } from '../../shared/errors.js';
+import { committedFile } from './meta-record.js';
 import { ioError } from './fs-helpers.js';
 import type { PutHost } from './local-pending-put.js';
 import type { PendingPut, PutOptions, StoredFile } from './storage.js';
@@ -59,12 +60,12 @@ export class SmallPendingPut implements PendingPut {
 
   private async commitNow(expectedSha256: string): Promise<StoredFile> {
     try {
-      const { size, owner } = this.options;
+      const { size } = this.options;
       if (this.written !== size)
         throw new FexError('E_SIZE', { name: this.name, got: this.written, expected: size });
       const sha256 = this.hash.digest('hex');
       if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
-      const stored = { name: this.name, size, owner, time: Date.now(), sha256 };
+      const stored = committedFile(this.name, size, this.options, sha256);
       if (this.host.mayLog()) {
         closeSync(await this.createAsideRoomy());
         const data = this.bytes.toString('base64');

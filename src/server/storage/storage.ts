@@ -20,6 +20,19 @@ export interface PutOptions {
    * sent whole with the request, where resuming would cost more than sending again.
    */
   resumable?: boolean;
+  /**
+   * How long the file is kept, in milliseconds from its stored time; it then vanishes as if
+   * deleted. Absent: kept until deleted.
+   */
+  ageMs?: number;
+}
+
+/** What `expire()` did, and when it has work again. */
+export interface ExpireResult {
+  /** The files removed because their expiry time had come, as they were. */
+  expired: StoredFile[];
+  /** The earliest expiry time of the files left, if any expires. */
+  next: number | undefined;
 }
 
 /** An upload written aside, invisible until `commit()`. */
@@ -53,7 +66,10 @@ export interface PendingPut {
 export interface Storage {
   /** Prepares the backend: creates what is missing, reconciles what a crash left behind. */
   open(): Promise<void>;
-  /** Every visible file, ordered by name (code point order). */
+  /**
+   * Every visible file, ordered by name (code point order). A file whose expiry time has come is
+   * not visible anywhere (list, stat, read, put's checks) even before `expire()` removes it.
+   */
   list(): Promise<StoredFile[]>;
   /**
    * Starts an upload. Rejects with E_NOT_OWNER when the name belongs to another owner and with
@@ -66,9 +82,22 @@ export interface Storage {
    */
   read(name: string, start?: number): Promise<{ file: StoredFile; stream: Readable }>;
   /**
-   * Removes a file. Rejects with E_NOT_FOUND when there is none, and with E_NOT_OWNER when it
-   * belongs to another owner.
+   * Deletes the file atomically: a reader opened before still reads the old bytes to the end; a
+   * later read gets E_NOT_FOUND. `owner`: the handle asking, which must own it (else
+   * E_NOT_OWNER); `undefined` for the server operator, who may delete any file. E_NOT_FOUND when
+   * there is no such file. Resolves with the file as it was.
    */
-  remove(name: string, owner: string): Promise<void>;
+  remove(name: string, owner: string | undefined): Promise<StoredFile>;
+  /**
+   * Gives `owner`'s file `from` the name `to`, atomically and crash-safely: at any moment, a crash
+   * included, the file is under exactly one of the two names, whole. E_NOT_FOUND when there is no
+   * `from`, E_NOT_OWNER when another handle owns `from` or `to`, E_NAME_TAKEN when `to` is taken
+   * (a rename never replaces a file), E_NAME_CLASH when `to` differs only in case or Unicode form
+   * from another stored name, E_BAD_NAME for a name against the rules. Resolves with the file
+   * under its new name (stored time, owner and expiry unchanged).
+   */
+  rename(from: string, to: string, owner: string): Promise<StoredFile>;
+  /** Removes every file whose expiry time is at or before `now`. */
+  expire(now: number): Promise<ExpireResult>;
   close(): Promise<void>;
 }
