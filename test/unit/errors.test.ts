@@ -30,7 +30,8 @@ function documented(markdown: string, name: string): string[][] {
       line
         .slice(2, -2)
         .split(' | ')
-        .map((cell) => cell.trim().replace(/^`|`$/g, '')),
+        // A `|` inside a cell is escaped as `\|` in markdown.
+        .map((cell) => cell.trim().replace(/^`|`$/g, '').replaceAll('\\|', '|')),
     );
 }
 
