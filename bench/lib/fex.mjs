@@ -94,13 +94,14 @@ export async function startServer({
 }
 
 /** Runs the one-shot CLI: `node bin/run.js ...args`, timed, optionally with its peak RSS. */
-export function runFex(root, args, { home, cwd, rss = false, workDir, input } = {}) {
+export function runFex(root, args, { home, cwd, rss = false, workDir, input, outputLimit } = {}) {
   return runTimed(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
     cwd: cwd ?? home,
     env: fexEnv(home),
     rss,
     workDir,
     input,
+    outputLimit,
   });
 }
 

@@ -72,6 +72,8 @@ export async function manySection(opts, work, available, count = opts.files, run
                 home: join(dir, `shell-home-${rep}`),
                 cwd: files,
                 input: script,
+                // Every line is counted: 10,000 of them are about 500 KB.
+                outputLimit: 64 << 20,
               }),
               'fex shell',
             );
