@@ -73,7 +73,7 @@ export function markdown(results) {
     if (!set || set.error) continue;
     lines.push(
       '',
-      `**${set.files} files of 1 KiB in one session** (median of ${set.runs} rounds, order rotated, start-up included; FTP times include \`sync -f\` of the upload folder)`,
+      `**${set.files} files of 1 KiB in one session** (median of ${set.runs} rounds, order rotated, start-up included; FTP times include \`sync -f\` of the upload folder${set.separateRun ? `; run separately at ${set.separateRun.date}: ${set.separateRun.note}` : ''})`,
       '',
       '| contender | median s | files/s | min–max s | of which flush s |',
       '| --- | --- | --- | --- | --- |',
