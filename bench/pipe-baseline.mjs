@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 /**
- * The bare Node pipe the large-file target is measured against: file -> TCP -> file with fsync,
+ * The Node pipe the large-file target is measured against: file -> TCP -> file with fsync,
  * nothing else (no framing, no checksum, no rename). Four roles, mirroring fex's store and get:
  *
- *   recv-server PORT OUT   listen, receive one file into OUT, fsync, send a 1-byte ack, exit
- *   send-client PORT FILE  connect, send FILE, half-close, wait for the ack (= "stored"), exit
- *   send-server PORT FILE  listen, send FILE to the first client, exit
- *   recv-client PORT OUT   connect, receive into OUT until the server closes, fsync, exit
+ *   recv-server PORT OUT [BUF]   listen, receive one file into OUT, fsync, send a 1-byte ack, exit
+ *   send-client PORT FILE [BUF]  connect, send FILE, half-close, wait for the ack (= "stored")
+ *   send-server PORT FILE [BUF]  listen, send FILE to the first client, exit
+ *   recv-client PORT OUT [BUF]   connect, receive into OUT until the server closes, fsync, exit
+ *
+ * BUF (bytes) is the `highWaterMark` of the file streams and of the socket. Without it the
+ * streams keep Node's defaults (64 KiB reads, a 16 KiB WriteStream buffer, 16 KiB socket), the
+ * "bare pipe" of issue 5, kept as history. With 1 MiB (the tuned pipe of issue 16) the receiver
+ * writes through `writev` of up to 1 MiB and pauses the socket about 30 times less often. The
+ * kernel's socket buffers are not Node's to set for TCP (there is no SO_RCVBUF/SO_SNDBUF API);
+ * on loopback Linux autotunes them up to `net.ipv4.tcp_rmem`/`tcp_wmem`'s maximum, which the
+ * bench records beside the results.
  *
  * A server role prints `ready PORT` once it listens (PORT 0 picks a free one). Every role prints
  * one JSON line at the end with its byte count and peak RSS. Only 127.0.0.1 is ever used.
@@ -16,8 +24,9 @@ import { connect, createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 
 const HOST = '127.0.0.1';
-const [role, portText, path] = process.argv.slice(2);
+const [role, portText, path, bufText] = process.argv.slice(2);
 const port = Number(portText);
+const buffers = bufText ? { highWaterMark: Number(bufText) } : {};
 
 function done(bytes) {
   const usage = process.resourceUsage();
@@ -27,14 +36,14 @@ function done(bytes) {
 
 async function receiveInto(socket, out) {
   const fd = openSync(out, 'w', 0o644);
-  await pipeline(socket, createWriteStream(null, { fd, autoClose: false }));
+  await pipeline(socket, createWriteStream(null, { fd, autoClose: false, ...buffers }));
   fsyncSync(fd);
   closeSync(fd);
   return socket.bytesRead;
 }
 
 function listenOnce(onSocket) {
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
+  const server = createServer({ allowHalfOpen: true, ...buffers }, (socket) => {
     server.close();
     onSocket(socket).then(
       (bytes) => done(bytes),
@@ -49,7 +58,9 @@ function listenOnce(onSocket) {
 
 function connectTo() {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: HOST, port, allowHalfOpen: true }, () => resolve(socket));
+    const socket = connect({ host: HOST, port, allowHalfOpen: true, ...buffers }, () =>
+      resolve(socket),
+    );
     socket.once('error', reject);
   });
 }
@@ -64,7 +75,7 @@ switch (role) {
     break;
   case 'send-server':
     listenOnce(async (socket) => {
-      await pipeline(createReadStream(path), socket);
+      await pipeline(createReadStream(path, buffers), socket);
       return socket.bytesWritten;
     });
     break;
@@ -75,7 +86,7 @@ switch (role) {
       socket.once('end', () => reject(new Error('closed without an ack')));
     });
     // `end: false` keeps the socket readable for the ack; end() then half-closes our side.
-    await pipeline(createReadStream(path), socket, { end: false });
+    await pipeline(createReadStream(path, buffers), socket, { end: false });
     socket.end();
     await ack;
     socket.destroy();
@@ -89,7 +100,7 @@ switch (role) {
   }
   default:
     console.error(
-      'usage: pipe-baseline.mjs recv-server|send-client|send-server|recv-client PORT PATH',
+      'usage: pipe-baseline.mjs recv-server|send-client|send-server|recv-client PORT PATH [BUF]',
     );
     process.exitCode = 2;
 }

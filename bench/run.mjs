@@ -4,12 +4,17 @@
  * medians of several runs, and is reported as a ratio against a baseline measured beside it in
  * the same run:
  *
- *   large     store and get of one large file (1 GiB) vs a bare Node pipe, nc, vsftpd + curl and
- *             OpenSSH sftp, with every copy's SHA-256 verified and the peak RSS of each process
+ *   large     store and get of one large file (1 GiB) vs the limits: a Node pipe with 1 MiB
+ *             buffers, nc with fsync, the disk's write with fsync (dd conv=fsync); the default
+ *             Node pipe, vsftpd + curl and OpenSSH sftp as history. SHA-256 of every copy
+ *             verified, the peak RSS of each process
  *   memory    peak RSS of the fex server and client at several file sizes (flat in the size?)
- *   many      1000 files of 1 KiB stored in one session vs one curl session on vsftpd
+ *   many      1000 files of 1 KiB stored in one session vs vsftpd (curl's stall-free rounds, lftp
+ *             mput), the FTP side's flush counted
+ *   many10k   the same with 10,000 files
  *   concurrent  500 clients at once: throughput, server RSS, per-client times
- *   startup   one-shot `fex dir` vs an empty oclif CLI vs `node -e 0`
+ *   crowd     10,000 connected clients listening for uploads, 1,000 of them transferring at once
+ *   startup   one-shot `fex dir` vs an empty oclif CLI (loading oclif as fex does) vs `node -e 0`
  *   profile   (--profile) `node --cpu-prof` of server and client during a large store and get
  *
  * Writes bench/results.json, bench/chart.svg and bench/results.md (or into --out DIR). A peer
@@ -17,12 +22,17 @@
  * does. Every process it starts is stopped at the end, also on failure or Ctrl-C.
  *
  * Options (environment variables in brackets):
- *   --quick              smoke run: 64 MiB, 1 run, 100 files, 50 clients, few start-up runs
+ *   --quick              smoke run: 64 MiB, 1 run, 100 and 200 files, 50 clients, a crowd of 100
+ *                        (20 transferring), few start-up runs
  *   --size SIZE          large file size, e.g. 1GiB, 256MiB [FEX_BENCH_SIZE]
  *   --runs N             runs per comparison [FEX_BENCH_RUNS]
  *   --files N            files in the many-files comparison [FEX_BENCH_FILES]
+ *   --files-large N      files in the second many-files comparison (default 10000)
  *   --clients N          concurrent clients [FEX_BENCH_CLIENTS]
- *   --skip a,b           skip sections (large, memory, many, concurrent, startup)
+ *   --crowd N            connected clients of the crowd section (default 10000)
+ *   --crowd-active N     of which transferring at once (default 1000)
+ *   --settle-wait S      longest wait for a quiet machine before each measurement (default 30)
+ *   --skip a,b           skip sections (large, memory, many, many10k, concurrent, crowd, startup)
  *   --no-peers           measure fex and the Node pipe only (no nc, vsftpd, sshd)
  *   --no-install         never apt-get install missing peers
  *   --profile            also profile server and client with node --cpu-prof
@@ -56,13 +66,14 @@ import {
   stopAll,
 } from './lib/util.mjs';
 import { concurrentSection } from './sections/concurrent.mjs';
+import { crowdSection } from './sections/crowd.mjs';
 import { largeSection } from './sections/large.mjs';
 import { manySection } from './sections/many.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { profileSection } from './sections/profile.mjs';
 import { startupSection } from './sections/startup.mjs';
 
-const SECTIONS = ['large', 'memory', 'many', 'concurrent', 'startup'];
+const SECTIONS = ['large', 'memory', 'many', 'many10k', 'concurrent', 'crowd', 'startup'];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Options                                                                                     */
@@ -76,6 +87,10 @@ function options() {
       runs: { type: 'string' },
       files: { type: 'string' },
       clients: { type: 'string' },
+      'files-large': { type: 'string' },
+      crowd: { type: 'string' },
+      'crowd-active': { type: 'string' },
+      'settle-wait': { type: 'string' },
       'client-size': { type: 'string' },
       workers: { type: 'string' },
       'startup-runs': { type: 'string' },
@@ -107,6 +122,11 @@ function options() {
     runs: int(values.runs ?? env.FEX_BENCH_RUNS, quick ? 1 : 5),
     files: int(values.files ?? env.FEX_BENCH_FILES, quick ? 100 : 1000),
     clients: int(values.clients ?? env.FEX_BENCH_CLIENTS, quick ? 50 : 500),
+    filesLarge: int(values['files-large'], quick ? 200 : 10_000),
+    crowd: int(values.crowd, quick ? 100 : 10_000),
+    crowdActive: int(values['crowd-active'], quick ? 20 : 1000),
+    crowdWorkers: 4,
+    settleWaitMs: values['settle-wait'] === undefined ? null : Number(values['settle-wait']) * 1000,
     clientSize: parseSize(values['client-size'] ?? '64KiB'),
     workers: int(values.workers, 2),
     startupRuns: int(values['startup-runs'], quick ? 5 : 30),
@@ -154,6 +174,7 @@ async function main() {
   const started = performance.now();
   // A smoke run does not wait for a quiet machine.
   if (opts.quick) quietness.maxWaitMs = 0;
+  if (opts.settleWaitMs !== null) quietness.maxWaitMs = opts.settleWaitMs;
   // Nor for servers to wind down: SIGKILL after 0.5 s (every result is on disk by then).
   if (opts.quick && !opts.profile) setServerGrace(500);
   const results = {
@@ -165,6 +186,9 @@ async function main() {
       runs: opts.runs,
       files: opts.files,
       clients: opts.clients,
+      filesLarge: opts.filesLarge,
+      crowd: opts.crowd,
+      crowdActive: opts.crowdActive,
       clientSize: opts.clientSize,
       workers: opts.workers,
       startupRuns: opts.startupRuns,
@@ -183,12 +207,12 @@ async function main() {
     };
     if (opts.peers) {
       results.install = peers.install(
-        ['nc', 'curl', 'vsftpd', 'sshd', 'sftp', 'ssh-keygen', 'hyperfine'],
+        ['nc', 'curl', 'lftp', 'vsftpd', 'sshd', 'sftp', 'ssh-keygen', 'hyperfine'],
         { allowed: opts.install },
       );
       available.nc = peers.netcat();
       available.hyperfine = peers.hyperfine();
-      const needsFtp = !opts.skip.has('large') || !opts.skip.has('many');
+      const needsFtp = ['large', 'many', 'many10k'].some((s) => !opts.skip.has(s));
       available.vsftpd = needsFtp
         ? await peers.startVsftpd(join(work, 'vsftpd'))
         : { available: false, reason: 'not needed by the sections run' };
@@ -207,7 +231,12 @@ async function main() {
       ['large', () => largeSection(opts, work, available)],
       ['memory', () => memorySection(opts, work)],
       ['many', () => manySection(opts, work, available)],
+      [
+        'many10k',
+        () => manySection(opts, work, available, opts.filesLarge, Math.min(opts.runs, 3)),
+      ],
       ['concurrent', () => concurrentSection(opts, work)],
+      ['crowd', () => crowdSection(opts, work)],
       ['startup', () => startupSection(opts, work, available)],
     ];
     if (opts.profile) sections.push(['profile', () => profileSection(opts, work)]);

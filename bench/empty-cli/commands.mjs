@@ -1,9 +1,13 @@
 /**
- * The command table of the empty CLI: one trivial command in one module, imported the way oclif's
- * own templates do it (an ES import of @oclif/core). With one command, oclif's explicit strategy
- * does the same work as fex's manifest plus one command module.
+ * The command table of the empty CLI: one trivial command in one module. It takes oclif's
+ * Command class through `require`, as fex's src/cli/oclif.ts does, so the empty CLI pays what fex
+ * pays to load oclif and no more. With one command, oclif's explicit strategy does the same work
+ * as fex's manifest plus one command module.
  */
-import { Command } from '@oclif/core';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { Command } = require('@oclif/core/command');
 
 class Hello extends Command {
   static summary = 'Say hello.';

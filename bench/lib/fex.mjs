@@ -23,14 +23,38 @@ export function setServerGrace(ms) {
 
 /**
  * Starts `fex serve --port 0 --dir DIR` and resolves once it printed its ready line.
- * `nodeArgs` go to node itself (e.g. --cpu-prof).
+ * `nodeArgs` go to node itself (e.g. --cpu-prof); `raiseFdLimit` lifts its soft limit on open
+ * files to the hard one, as an operator serving thousands of clients would.
  */
-export async function startServer({ root, dir, home, nodeArgs = [], args = [] }) {
-  const child = start(
+export async function startServer({
+  root,
+  dir,
+  home,
+  nodeArgs = [],
+  args = [],
+  raiseFdLimit = false,
+}) {
+  const argv = [
     process.execPath,
-    [...nodeArgs, join(root, 'bin', 'run.js'), 'serve', '--port', '0', '--dir', dir, ...args],
-    { cwd: home, env: fexEnv(home), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    ...nodeArgs,
+    join(root, 'bin', 'run.js'),
+    'serve',
+    '--port',
+    '0',
+    '--dir',
+    dir,
+    ...args,
+  ];
+  // Node cannot raise its own RLIMIT_NOFILE; the shell raises the soft limit to the hard one and
+  // then becomes the server (exec), so the pid is the server's.
+  const [command, ...rest] = raiseFdLimit
+    ? ['/bin/sh', '-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', ...argv]
+    : argv;
+  const child = start(command, rest, {
+    cwd: home,
+    env: fexEnv(home),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr = collect(child.stderr);
   const lines = createInterface({ input: child.stdout });
   const ready = await new Promise((resolve, reject) => {
@@ -59,13 +83,14 @@ export async function startServer({ root, dir, home, nodeArgs = [], args = [] })
 }
 
 /** Runs the one-shot CLI: `node bin/run.js ...args`, timed, optionally with its peak RSS. */
-export function runFex(root, args, { home, cwd, rss = false, workDir, input } = {}) {
+export function runFex(root, args, { home, cwd, rss = false, workDir, input, outputLimit } = {}) {
   return runTimed(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
     cwd: cwd ?? home,
     env: fexEnv(home),
     rss,
     workDir,
     input,
+    outputLimit,
   });
 }
 

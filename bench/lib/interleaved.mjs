@@ -43,20 +43,24 @@ function stats(times) {
 /**
  * `commands` is a list of [label, argv]; an argv word may not contain white space when hyperfine
  * is used (it splits the command line). `warmups` rounds are run first and not counted.
- * Resolves with { tool, results: { label: stats } }.
+ * Resolves with { tool, results: { label: stats }, times: { label: [ms per round] } }.
  */
 export async function timeInterleaved(commands, { rounds, warmups, env, dir, hyperfine }) {
   const spaces = commands.some(([, argv]) => argv.some((word) => /\s/.test(word)));
   const viaHyperfine = hyperfine?.available && !spaces;
   const times = Object.fromEntries(commands.map(([label]) => [label, []]));
   for (let round = -warmups; round < rounds; round++) {
+    // The order rotates too, so no command always runs right after another one.
+    const k = (round + warmups) % commands.length;
+    const ordered = [...commands.slice(k), ...commands.slice(0, k)];
     const measured = viaHyperfine
-      ? await hyperfineRound(commands, { hyperfine: hyperfine.path, env, dir })
-      : await nodeRound(commands, { env });
+      ? await hyperfineRound(ordered, { hyperfine: hyperfine.path, env, dir })
+      : await nodeRound(ordered, { env });
     if (round >= 0) for (const [label, ms] of Object.entries(measured)) times[label].push(ms);
   }
   return {
     tool: `${viaHyperfine ? hyperfine.version : 'Node child_process (hyperfine not available)'}, interleaved rounds`,
     results: Object.fromEntries(Object.entries(times).map(([label, t]) => [label, stats(t)])),
+    times,
   };
 }

@@ -14,6 +14,7 @@ import { collect, freePort, log, quiet, start, stop, waitListening, which } from
 const PACKAGES = {
   nc: 'netcat-openbsd',
   curl: 'curl',
+  lftp: 'lftp',
   vsftpd: 'vsftpd',
   sshd: 'openssh-server',
   sftp: 'openssh-client',
@@ -154,6 +155,8 @@ export async function startVsftpd(dir) {
       upDir,
       url: `ftp://127.0.0.1:${port}/up`,
       curl,
+      // A second FTP client, for many small files: `mput` over one session, without curl's stalls.
+      lftp: which('lftp'),
       version: version.code === 0 ? version.stdout.trim() : 'vsftpd',
       stop: () => stop(child),
     };

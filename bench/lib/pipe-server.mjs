@@ -5,11 +5,19 @@ import { BENCH } from './paths.mjs';
 import { lastJson } from './samples.mjs';
 import { exited, start } from './util.mjs';
 
-/** Starts one role of pipe-baseline.mjs that listens, and resolves once it printed its port. */
-export async function startPipeServer(role, path) {
-  const child = start(process.execPath, [join(BENCH, 'pipe-baseline.mjs'), role, '0', path], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts one role of pipe-baseline.mjs that listens (with `buffer` bytes of highWaterMark, or
+ * Node's defaults), and resolves once it printed its port.
+ */
+export async function startPipeServer(role, path, buffer) {
+  const args = [
+    join(BENCH, 'pipe-baseline.mjs'),
+    role,
+    '0',
+    path,
+    ...(buffer ? [String(buffer)] : []),
+  ];
+  const child = start(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise((resolvePort, reject) => {

@@ -15,7 +15,7 @@ export function markdown(results) {
     v.clientCpuMs || v.serverCpuMs
       ? `${s(v.clientCpuMs ?? 0)} + ${v.serverCpuMs !== undefined ? s(v.serverCpuMs) : '?'}`
       : 'n/a';
-  const { large, memory, many, concurrent, startup } = results;
+  const { large, memory, many, many10k, concurrent, crowd, startup } = results;
   lines.push('| target | measured | met? |', '| --- | --- | --- |');
   for (const t of results.targets)
     lines.push(
@@ -24,7 +24,7 @@ export function markdown(results) {
   if (large && !large.error) {
     lines.push(
       '',
-      `**Store and get of ${large.sizeText}** (median of ${large.runs} runs; SHA-256 of every copy verified)`,
+      `**Store and get of ${large.sizeText}** (median of ${large.runs} interleaved rounds, order rotated; SHA-256 of every copy verified). Limits: the Node pipe with 1 MiB buffers ("tuned pipe"), nc + fsync, dd conv=fsync; the rest is history. nc and dd go one way, so they bound store and get alike; their ratio column is fex's store.`,
       '',
       '| contender | median s | MiB/s | min–max s | ratio fex/this | CPU s client + server | client peak RSS MiB | server/receiver peak RSS MiB |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -40,6 +40,21 @@ export function markdown(results) {
     for (const [name, peer] of Object.entries(results.peers ?? {}))
       if (peer && !peer.available && name !== 'hyperfine')
         lines.push(`| ${name} | not run: ${peer.reason} | | | | | | |`);
+    if (large.perRound?.store?.length) {
+      lines.push(
+        '',
+        'Per round, fex against the fastest limit of that round (the target is the median):',
+        '',
+        '| round | store: fex s | fastest limit | s | ratio | get: fex s | fastest limit | s | ratio |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      );
+      large.perRound.store.forEach((st, i) => {
+        const g = large.perRound.get[i] ?? {};
+        lines.push(
+          `| ${st.round} | ${s(st.fexMs)} | ${st.best} | ${s(st.bestMs)} | ${st.ratio} | ${s(g.fexMs)} | ${g.best ?? ''} | ${s(g.bestMs)} | ${g.ratio ?? ''} |`,
+        );
+      });
+    }
   }
   if (memory && !memory.error) {
     lines.push(
@@ -54,17 +69,23 @@ export function markdown(results) {
         `| ${row.sizeText} | ${mib(row.serverIdleRssKiB)} | ${mib(row.serverStorePeakKiB)} | ${mib(row.serverGetPeakKiB)} | ${mib(row.clientStorePeakKiB)} | ${mib(row.clientGetPeakKiB)} |`,
       );
   }
-  if (many && !many.error) {
+  for (const set of [many, many10k]) {
+    if (!set || set.error) continue;
     lines.push(
       '',
-      `**${many.files} files of 1 KiB in one session** (median of ${many.runs} runs, start-up included)`,
+      `**${set.files} files of 1 KiB in one session** (median of ${set.runs} rounds, order rotated, start-up included; FTP times include \`sync -f\` of the upload folder${set.separateRun ? `; run separately at ${set.separateRun.date}: ${set.separateRun.note}` : ''})`,
       '',
-      '| contender | median s | files/s | min–max s | flush afterwards s |',
+      '| contender | median s | files/s | min–max s | of which flush s |',
       '| --- | --- | --- | --- | --- |',
     );
-    for (const [name, v] of Object.entries(many.results))
+    for (const [name, v] of Object.entries(set.results))
       lines.push(
         `| ${name} | ${s(v.medianMs)} | ${v.filesPerS} | ${s(v.minMs)}–${s(v.maxMs)} | ${v.syncMs !== undefined ? s(v.syncMs) : ''} |`,
+      );
+    if (set.curlStalls?.length)
+      lines.push(
+        '',
+        `curl's stalls of 0.5 s or more per round: ${set.curlStalls.map((st) => `${st.count} (${s(st.totalMs)} s)`).join(', ')}.${set.curlStalls.find((st) => st.example) ? ` First one: \`${set.curlStalls.find((st) => st.example).example.before.slice(0, 90)}\` then \`${set.curlStalls.find((st) => st.example).example.after.slice(0, 90)}\`.` : ''}`,
       );
   }
   if (concurrent && !concurrent.error) {
@@ -86,10 +107,23 @@ export function markdown(results) {
           .join(', ')}.`,
       );
   }
+  if (crowd && !crowd.error) {
+    const c = crowd;
+    lines.push(
+      '',
+      `**${c.clients} connected clients, ${c.active} transferring at once** (${formatSize(c.fileSize)} stored and fetched back by each, bytes compared; one round)`,
+      '',
+      '| connected | connect all s | transfers ok / failed | per-client min / median / p95 / max ms | slowest / median | upload events received / expected | server RSS: before → connected → peak MiB | server CPU s (transfers) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| ${c.connected} | ${s(c.connectMs)} | ${c.transfers.ok} / ${c.transfers.failed} | ${['min', 'median', 'p95', 'max'].map((k) => c.perClientMs[k] ?? 'n/a').join(' / ')} | ${c.slowestVsMedian ?? 'n/a'} | ${c.events.received} / ${c.events.expected} | ${mib(c.server.rssBeforeKiB)} → ${mib(c.server.rssIdleKiB)} → ${mib(c.server.peakRssKiB)} | ${s(c.server.cpuMs)} |`,
+      '',
+      `Server: open files ${c.server.files.open} of a limit of ${c.server.files.soft}; kernel: somaxconn ${c.kernel.somaxconn}, tcp_max_syn_backlog ${c.kernel.tcpMaxSynBacklog}.${c.errors.length ? ` Transfer errors: ${c.errors.join('; ')}` : ''}`,
+    );
+  }
   if (startup && !startup.error) {
     lines.push(
       '',
-      `**Start-up** (${startup.tool}: ${startup.runs} rounds after 3 warm-up rounds)`,
+      `**Start-up** (${startup.tool}: ${startup.runs} rounds after 3 warm-up rounds, order rotated; the empty CLI loads oclif through \`require\`, as fex does; per-round ratio ${startup.ratios.fexDirVsEmptyOclifPerRound ?? 'n/a'})`,
       '',
       '| command | median ms | min–max ms |',
       '| --- | --- | --- |',

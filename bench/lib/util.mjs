@@ -141,10 +141,11 @@ let timeFileCounter = 0;
 
 /**
  * Runs a command to its end and times it (wall clock, from spawn to exit). With `rss: true` the
- * peak RSS is taken by GNU time (`%M`), or else by sampling /proc/PID/status VmHWM.
+ * peak RSS is taken by GNU time (`%M`), or else by sampling /proc/PID/status VmHWM. Only the
+ * last `outputLimit` characters of stdout are kept (64 KiB unless told).
  */
 export async function runTimed(command, args, options = {}) {
-  const { rss = false, input, workDir, ...spawnOptions } = options;
+  const { rss = false, input, workDir, outputLimit, ...spawnOptions } = options;
   let cmd = command;
   let argv = args;
   let timeFile;
@@ -158,7 +159,7 @@ export async function runTimed(command, args, options = {}) {
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...spawnOptions,
   });
-  const out = collect(child.stdout);
+  const out = collect(child.stdout, outputLimit);
   const err = collect(child.stderr);
   if (input !== undefined) {
     child.stdin.on('error', () => undefined);

@@ -1,6 +1,9 @@
 /**
- * Store and get of one large file vs a bare Node pipe, nc, vsftpd + curl and OpenSSH sftp, with
- * every copy's SHA-256 verified and the peak RSS of each process.
+ * Store and get of one large file vs the limits (a Node pipe with 1 MiB buffers, nc with fsync,
+ * the disk's own sequential write with fsync), with the default-buffer Node pipe, vsftpd + curl
+ * and OpenSSH sftp kept as history; every copy's SHA-256 verified and the peak RSS of each
+ * process. Each round runs every contender once, in an order rotated from round to round, and the
+ * target is the median of the rounds' own ratios of fex to the fastest limit of that round.
  */
 import {
   closeSync,
@@ -8,6 +11,7 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -29,6 +33,7 @@ import {
   freeBytes,
   freePort,
   log,
+  median,
   ratio,
   readStatusKiB,
   resetPeak,
@@ -42,7 +47,7 @@ import {
 export async function largeSection(opts, work, available) {
   const dir = join(work, 'large');
   mkdirSync(join(dir, 'names'), { recursive: true });
-  const need = opts.size * 3 + GiB;
+  const need = opts.size * (3 + opts.runs) + GiB;
   const free = freeBytes(work);
   if (free !== null && free < need)
     throw new Error(`needs ${formatSize(need)} free in ${work}, has ${formatSize(free)}`);
@@ -60,8 +65,9 @@ export async function largeSection(opts, work, available) {
   await register(opts.root, server, clientHome, 'bench');
   const canResetPeak = resetPeak(server.pid);
   const samples = {};
+  let currentRep = 0;
   const add = (name, sample) => {
-    (samples[name] ??= []).push(sample);
+    (samples[name] ??= []).push({ ...sample, rep: currentRep });
     log(`large: ${name} ${(sample.ms / 1000).toFixed(2)} s`);
   };
   const out = join(dir, 'received.bin');
@@ -86,13 +92,19 @@ export async function largeSection(opts, work, available) {
    * The bare pipe one way: its listening side (`listen`: role and file) is started before the
    * clock, like the fex server; the timed client (`connect`) does the transfer.
    */
-  const pipe = async (label, listen, connect, what) => {
-    const listener = await startPipeServer(...listen);
+  const pipe = async (label, listen, connect, what, buffer) => {
+    const listener = await startPipeServer(...listen, buffer);
     const [role, path] = connect;
     const result = check(
       await runTimed(
         process.execPath,
-        [join(BENCH, 'pipe-baseline.mjs'), role, String(listener.port), path],
+        [
+          join(BENCH, 'pipe-baseline.mjs'),
+          role,
+          String(listener.port),
+          path,
+          ...(buffer ? [String(buffer)] : []),
+        ],
         { rss: true, workDir: dir },
       ),
       what,
@@ -141,10 +153,39 @@ export async function largeSection(opts, work, available) {
   };
 
   const steps = {
+    tunedStore: () =>
+      pipe(
+        'tuned pipe store',
+        ['recv-server', out],
+        ['send-client', src],
+        'tuned pipe (send)',
+        TUNED_BUFFER,
+      ),
+    tunedGet: () =>
+      pipe(
+        'tuned pipe get',
+        ['send-server', src],
+        ['recv-client', out],
+        'tuned pipe (receive)',
+        TUNED_BUFFER,
+      ),
     pipeStore: () =>
       pipe('node pipe store', ['recv-server', out], ['send-client', src], 'node pipe (send)'),
     pipeGet: () =>
       pipe('node pipe get', ['send-server', src], ['recv-client', out], 'node pipe (receive)'),
+    async disk() {
+      // The disk's own sequential write with a final fsync: the floor of any store or get that
+      // ends on this disk (the source is in the page cache, like every contender's).
+      const result = check(
+        await runTimed('dd', [`if=${src}`, `of=${out}`, 'bs=1M', 'conv=fsync', 'status=none'], {
+          workDir: dir,
+        }),
+        'dd conv=fsync',
+      );
+      add('disk (dd conv=fsync)', { ms: result.ms });
+      await verify(out, srcSha);
+      clean(out);
+    },
     async fexStore(rep) {
       const name = `big-${rep}.bin`;
       const path = join(dir, 'names', name);
@@ -157,8 +198,9 @@ export async function largeSection(opts, work, available) {
       const name = `big-${rep}.bin`;
       add('fex get', await timedFex(['get', name, '-o', out, '--server', server.address]));
       await verify(out, srcSha);
-      // The server's copy goes too, behind its back: disk space is limited and names are unique.
-      clean(out, join(server.dir, name));
+      // The server's copy stays until the section ends: its deferred work (background flushes,
+      // checkpoints) runs during the round and is measured with it.
+      clean(out);
     },
     async nc() {
       if (!available.nc.available) return;
@@ -215,13 +257,13 @@ export async function largeSection(opts, work, available) {
 
   try {
     for (let rep = 1; rep <= opts.runs; rep++) {
+      currentRep = rep;
       log(`large: run ${rep}/${opts.runs}`);
-      // fex and its pipe run back to back; which goes first alternates between runs.
-      const order =
-        rep % 2
-          ? ['pipeStore', 'fexStore', 'pipeGet', 'fexGet']
-          : ['fexStore', 'pipeStore', 'fexGet', 'pipeGet'];
-      for (const step of [...order, 'nc', 'ftpStore', 'ftpGet', 'sftpPut', 'sftpGet']) {
+      // Every contender once per round, in an order rotated between rounds, so a busy spell on
+      // the machine falls on each of them alike; fex's get follows its own store in every order.
+      const stores = rotate(['tunedStore', 'fexStore', 'nc', 'disk', 'pipeStore'], rep - 1);
+      const gets = rotate(['tunedGet', 'fexGet', 'pipeGet'], rep - 1);
+      for (const step of [...stores, ...gets, 'ftpStore', 'ftpGet', 'sftpPut', 'sftpGet']) {
         await settle();
         await steps[step](rep);
       }
@@ -229,20 +271,33 @@ export async function largeSection(opts, work, available) {
   } finally {
     await server.stop();
     rmSync(src, { force: true });
+    for (let rep = 1; rep <= opts.runs; rep++) clean(join(server.dir, `big-${rep}.bin`));
   }
 
   const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)]));
   const m = (name) => results[name]?.medianMs;
   const mbps = (name) => (m(name) ? round(opts.size / MiB / (m(name) / 1000), 1) : null);
   for (const [name, r] of Object.entries(results)) r.mibPerS = mbps(name);
+  const store = perRound(samples, 'fex store', LIMITS.store);
+  const get = perRound(samples, 'fex get', LIMITS.get);
   return {
     size: opts.size,
     sizeText: formatSize(opts.size),
     runs: opts.runs,
     checksumsVerified: true,
     serverPeakResettable: canResetPeak,
+    tunedBuffer: TUNED_BUFFER,
+    socketBuffers: socketBuffers(),
+    limits: LIMITS,
     results,
+    perRound: { store: store.rounds, get: get.rounds },
     ratios: {
+      storeVsBest: store.median,
+      getVsBest: get.median,
+      storeVsTunedPipe: ratio(m('fex store'), m('tuned pipe store')),
+      getVsTunedPipe: ratio(m('fex get'), m('tuned pipe get')),
+      storeVsDisk: ratio(m('fex store'), m('disk (dd conv=fsync)')),
+      getVsDisk: ratio(m('fex get'), m('disk (dd conv=fsync)')),
       storeVsPipe: ratio(m('fex store'), m('node pipe store')),
       getVsPipe: ratio(m('fex get'), m('node pipe get')),
       storeVsNc: ratio(m('fex store'), m('nc')),
@@ -253,4 +308,53 @@ export async function largeSection(opts, work, available) {
       getVsSftp: ratio(m('fex get'), m('sftp get')),
     },
   };
+}
+
+/** The tuned pipe's buffers: 1 MiB, as fex's own write-behind batches. */
+const TUNED_BUFFER = 1024 * 1024;
+
+/**
+ * The limits each direction is held to; the others (default-buffer pipe, curl, sftp) are history.
+ * nc and dd move the bytes one way only, so they bound a get as much as a store.
+ */
+const LIMITS = {
+  store: ['tuned pipe store', 'nc', 'disk (dd conv=fsync)'],
+  get: ['tuned pipe get', 'nc', 'disk (dd conv=fsync)'],
+};
+
+function rotate(list, by) {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+/** Each round's ratio of fex to the fastest limit measured in that same round, and their median. */
+function perRound(samples, fexLabel, limits) {
+  const rounds = [];
+  for (const sample of samples[fexLabel] ?? []) {
+    const best = limits
+      .map((label) => ({ label, ms: samples[label]?.find((s) => s.rep === sample.rep)?.ms }))
+      .filter((b) => b.ms !== undefined)
+      .sort((a, b) => a.ms - b.ms)[0];
+    if (best)
+      rounds.push({
+        round: sample.rep,
+        fexMs: round(sample.ms, 1),
+        best: best.label,
+        bestMs: round(best.ms, 1),
+        ratio: ratio(sample.ms, best.ms),
+      });
+  }
+  return { rounds, median: rounds.length ? round(median(rounds.map((r) => r.ratio)), 3) : null };
+}
+
+/** The kernel's TCP buffer bounds (min, default, max bytes) that loopback autotuning works in. */
+function socketBuffers() {
+  const read = (name) => {
+    try {
+      return readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/).map(Number);
+    } catch {
+      return null;
+    }
+  };
+  return { tcp_rmem: read('tcp_rmem'), tcp_wmem: read('tcp_wmem') };
 }

@@ -5,7 +5,7 @@ import { fexEnv, register, runFex, startServer } from '../lib/fex.mjs';
 import { timeInterleaved } from '../lib/interleaved.mjs';
 import { BENCH } from '../lib/paths.mjs';
 import { settle } from '../lib/settle.mjs';
-import { check, ratio } from '../lib/util.mjs';
+import { check, median, ratio, round } from '../lib/util.mjs';
 
 export async function startupSection(opts, work, available) {
   const dir = join(work, 'startup');
@@ -35,7 +35,7 @@ export async function startupSection(opts, work, available) {
       ['node -e 0', [node, '-e', '0']],
     ];
     await settle();
-    const { tool, results } = await timeInterleaved(commands, {
+    const { tool, results, times } = await timeInterleaved(commands, {
       rounds: opts.startupRuns,
       warmups: 3,
       env: fexEnv(home),
@@ -43,12 +43,16 @@ export async function startupSection(opts, work, available) {
       hyperfine: available.hyperfine,
     });
     const m = (label) => results[label]?.medianMs;
+    // Each round's own ratio: a busy spell moves it less than it moves the medians.
+    const perRound = times['fex dir (one-shot)'].map((t, i) => t / times['empty oclif CLI'][i]);
     return {
       tool,
       runs: opts.startupRuns,
       commands: Object.fromEntries(commands.map(([label, argv]) => [label, argv.join(' ')])),
       results,
+      emptyCli: 'loads oclif through require, as fex does (bench/empty-cli)',
       ratios: {
+        fexDirVsEmptyOclifPerRound: round(median(perRound), 3),
         fexDirVsEmptyOclif: ratio(m('fex dir (one-shot)'), m('empty oclif CLI')),
         emptyOclifVsNode: ratio(m('empty oclif CLI'), m('node -e 0')),
       },

@@ -10,7 +10,10 @@ import type { FrameWriter } from '../protocol/frame-writer.js';
 
 export type Progress = (done: number, total: number) => void;
 
-const CHUNK = 256 * 1024;
+// Read ahead in 1 MiB batches while the socket drains: against 256 KiB, a 256 MiB store made
+// 301 preads instead of 1069, 617 socket writes instead of 2193 and 2103 futex calls instead of
+// 5905, and took 20% less client CPU (docs/performance.md, "Work off the critical path").
+const CHUNK = 1024 * 1024;
 
 /** Hashes and counts what passes through, for progress and the commit checksum. */
 async function* tap(

@@ -24,6 +24,14 @@ import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { TlsHandshakes } from './tls-handshakes.js';
 
+/**
+ * The accept queue asked of the kernel: Node's default is 511, which 10,000 clients connecting
+ * at once overflow (their SYNs are dropped and retried a second later). Linux caps it at
+ * net.core.somaxconn (4096 by default), so this asks for the most and the operator's sysctl
+ * decides (docs/performance.md, "Many clients").
+ */
+const LISTEN_BACKLOG = 65_535;
+
 /** Sockets turned away as over the limit that may be waiting for their answer at once. */
 const MAX_TURNED_AWAY = 64;
 
@@ -125,7 +133,8 @@ export class FexServer {
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
       this.net.once('error', reject);
-      this.net.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+      const { port = 0, host = '127.0.0.1' } = this.options;
+      this.net.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.net.off('error', reject);
         resolve();
       });

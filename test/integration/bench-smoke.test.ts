@@ -23,7 +23,7 @@ test('bench/run.mjs --quick completes and writes valid JSON', { timeout: 120_000
     '--no-peers',
     '--no-install',
     '--skip',
-    'memory,many,startup',
+    'memory,many,many10k,startup',
     '--out',
     out,
   ];
