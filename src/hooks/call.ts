@@ -39,7 +39,7 @@ const hook = async function (options: CallOptions & { config: Config }): Promise
     ) as Header;
   } catch (error) {
     const fex = toFexError(error);
-    process.stderr.write(`${fex.line}\n`);
+    process.stderr.write(`${fex.text}\n`);
     throw new Errors.ExitError(fex.exit);
   }
 };

@@ -146,20 +146,22 @@ describe('one-shot refusals', () => {
     assert.deepEqual(await readdir(join(small.dir, '.fex', 'tmp')), []);
   });
 
-  it('answers usage errors with the parameters message and status 2', async () => {
-    for (const args of [
-      ['store'],
-      ['store', 'a', 'b'],
-      ['join', '127.0.0.1'],
-      ['get'],
-      ['register'],
-      ['dir', 'extra'],
-      ['dir', '--nope'],
-    ]) {
+  it('answers usage errors with the parameters message, what was wrong, and status 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['store'], 'Missing argument <filename>.'],
+      [['store', 'a', 'b'], 'Unexpected argument "b".'],
+      // `join` takes no --server: the first thing wrong is named.
+      [['join', '127.0.0.1'], 'Unknown flag --server.'],
+      [['get'], 'Missing argument <filename>.'],
+      [['register'], 'Missing argument <handle>.'],
+      [['dir', 'extra'], 'Unexpected argument "extra".'],
+      [['dir', '--nope'], 'Unknown flag --nope.'],
+    ];
+    for (const [args, hint] of cases) {
       const r = await alice.run([...args, ...on]);
       assert.equal(
         r.stderr,
-        'Error: Command parameters do not match or is not allowed.\n',
+        `Error: Command parameters do not match or is not allowed.\n${hint}\n`,
         args.join(' '),
       );
       assert.equal(r.code, 2);
