@@ -59,8 +59,13 @@ function unknownFlag(typed: string, flags: Record<string, { char?: string; hidde
 
 /** oclif's words without its colours and without a final full stop (the hint adds one). */
 function plain(text: string): string {
-  // eslint-disable-next-line no-control-regex -- an ANSI colour sequence starts with ESC
-  return text.replace(/\u001b\[[\d;]*m/g, '').trim().replace(/\.$/, '');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- an ANSI colour sequence starts with ESC
+      .replace(/\u001b\[[\d;]*m/g, '')
+      .trim()
+      .replace(/\.$/, '')
+  );
 }
 
 /** The one line that says what was wrong with a command's words, from oclif's parse error. */
@@ -85,7 +90,11 @@ export function parseHint(error: unknown): string | undefined {
 }
 
 /** `Did you mean store?` for a command word, or nothing when no command is close. */
-export function commandHint(typed: string, commands: Iterable<string>, prefix = ''): string | undefined {
+export function commandHint(
+  typed: string,
+  commands: Iterable<string>,
+  prefix = '',
+): string | undefined {
   const meant = closest(typed, commands);
   return meant === undefined ? undefined : `Did you mean ${prefix}${meant}?`;
 }

@@ -21,6 +21,36 @@ function partPaths(destination: string): { data: string; note: string } {
   return { data, note: `${data}.json` };
 }
 
+/**
+ * The bytes an interrupted download to `destination` holds, and where: for `get
+ * --discard-partial` and for the message after Ctrl-C. Undefined when nothing is held.
+ */
+export async function partialDownload(
+  destination: string,
+): Promise<{ path: string; bytes: number; size?: number } | undefined> {
+  const { data, note } = partPaths(destination);
+  const info = await stat(data).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  const held = (await readFile(note, 'utf8')
+    .then((text) => JSON.parse(text) as { size?: unknown })
+    .catch(() => undefined)) ?? { size: undefined };
+  const size = typeof held.size === 'number' ? held.size : undefined;
+  return { path: data, bytes: info.size, size };
+}
+
+/** Removes what an interrupted download to `destination` holds; says how many bytes went. */
+export async function discardPartial(destination: string): Promise<number | undefined> {
+  const held = await partialDownload(destination);
+  const { data, note } = partPaths(destination);
+  try {
+    await rm(data, { force: true });
+    await rm(note, { force: true });
+  } catch (error) {
+    throw localIoError('remove', data, error);
+  }
+  return held?.bytes;
+}
+
 export interface HeldPart {
   offset: number;
   sha256: string;

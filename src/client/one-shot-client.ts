@@ -4,13 +4,34 @@
  * one thing, and says goodbye.
  */
 import { stat } from 'node:fs/promises';
-import { FexError } from '../protocol/errors.js';
+import { basename, resolve } from 'node:path';
+import { EXIT, FexError } from '../protocol/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
+import { formatBytes } from './human-units.js';
+
+/** What a transfer cut by Ctrl-C tells its user: how it stands and how to go on. */
+interface Interruption {
+  name: string;
+  /** The line under the error, read once the transfer has let go of its files. */
+  hint(): Promise<string>;
+}
+
+/** How an interrupted download stands, from what it holds beside `path`. */
+async function downloadHint(name: string, path: string): Promise<string> {
+  const held = await (await import('./download.js')).partialDownload(path);
+  if (!held || held.bytes === 0)
+    return 'Nothing was kept; run the same command again to download it.';
+  const of = held.size === undefined ? '' : ` of ${formatBytes(held.size)}`;
+  return `${formatBytes(held.bytes)}${of} kept in ${resolve(held.path)}; run the same command again to resume, or fex get ${name} --discard-partial to remove it.`;
+}
+
+const STORE_HINT =
+  'Run the same command again to resume: the server keeps what it received of a file over 64 KiB for a day.';
 
 export class OneShotClient implements Client {
   private statePromise: Promise<ClientState> | undefined;
@@ -58,10 +79,16 @@ export class OneShotClient implements Client {
     // A missing local file is reported before any connection is made.
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-    return this.withSession(server, 'Upload', async (session) => ({
-      ...(await session.store(path, progress)),
-      handle: session.handle as string,
-    }));
+    const interruption = { name: basename(path), hint: async () => STORE_HINT };
+    return this.withSession(
+      server,
+      'Upload',
+      async (session) => ({
+        ...(await session.store(path, progress)),
+        handle: session.handle as string,
+      }),
+      { interruption },
+    );
   }
 
   async dir() {
@@ -79,10 +106,13 @@ export class OneShotClient implements Client {
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server('Download');
     const path = await (await import('./download.js')).destinationFor(name, output);
-    return this.withSession(server, 'Download', async (session) => ({
-      ...(await session.get(name, path, progress)),
-      path,
-    }));
+    const interruption = { name, hint: () => downloadHint(name, path) };
+    return this.withSession(
+      server,
+      'Download',
+      async (session) => ({ ...(await session.get(name, path, progress)), path }),
+      { interruption },
+    );
   }
 
   private state(): Promise<ClientState> {
@@ -112,10 +142,20 @@ export class OneShotClient implements Client {
     {
       handle = this.options.handle,
       pipelined = false,
-    }: { handle?: string; pipelined?: boolean } = {},
+      interruption,
+    }: { handle?: string; pipelined?: boolean; interruption?: Interruption } = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
+    // Ctrl-C in a transfer closes the connection, so that the transfer ends as one cut off does
+    // (what arrived is kept for a resume) and says so; a second Ctrl-C ends at once.
+    let interrupted = false;
+    const onInterrupt = () => {
+      if (interrupted) process.exit(EXIT.interrupted);
+      interrupted = true;
+      session.close();
+    };
+    if (interruption) process.on('SIGINT', onInterrupt);
     try {
       handle ??= state.defaultHandle(session.server);
       if (handle === undefined) throw new FexError('NO_HANDLE', { action });
@@ -132,7 +172,13 @@ export class OneShotClient implements Client {
         throw error;
       });
       return await result;
+    } catch (error) {
+      if (!interrupted || !interruption) throw error;
+      throw new FexError('INTERRUPTED', { action, name: interruption.name }).withHint(
+        await interruption.hint(),
+      );
     } finally {
+      process.off('SIGINT', onInterrupt);
       await session.leave();
     }
   }
