@@ -7,11 +7,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { hashFile } from '../protocol/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../protocol/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
+import { nameProblem } from '../protocol/names.js';
 import { SYNC_EVERY_BYTES, WriteBehind } from '../protocol/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
@@ -38,8 +39,17 @@ export async function partialDownload(
   return { path: data, bytes: info.size, size };
 }
 
-/** Removes what an interrupted download to `destination` holds; says how many bytes went. */
-export async function discardPartial(destination: string): Promise<number | undefined> {
+/**
+ * `get NAME --discard-partial`: removes what an interrupted download of NAME to `destination`
+ * holds, without asking any server. Resolves with the bytes removed (undefined: none were held)
+ * and the folder they were in.
+ */
+export async function discardPartial(
+  name: string,
+  destination: string,
+): Promise<{ bytes: number | undefined; folder: string }> {
+  const problem = nameProblem(name);
+  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
   const held = await partialDownload(destination);
   const { data, note } = partPaths(destination);
   try {
@@ -48,7 +58,7 @@ export async function discardPartial(destination: string): Promise<number | unde
   } catch (error) {
     throw localIoError('remove', data, error);
   }
-  return held?.bytes;
+  return { bytes: held?.bytes, folder: resolve(dirname(destination)) };
 }
 
 export interface HeldPart {
