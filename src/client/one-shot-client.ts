@@ -30,6 +30,17 @@ async function downloadHint(name: string, path: string): Promise<string> {
   return `${formatBytes(held.bytes)}${of} kept in ${resolve(held.path)}; run the same command again to resume, or fex get ${name} --discard-partial to remove it.`;
 }
 
+/**
+ * A claim the user did not type, refused: `fex dir --handle User1` from a client that does not
+ * hold User1 must not leave the user wondering why a listing talks of registration.
+ */
+function implicitClaimRefused(error: unknown, action: string, handle: string, server: string) {
+  if (!(error instanceof FexError) || error.code !== 'E_HANDLE_TAKEN') return error;
+  return error.withHint(
+    `${action} needs a handle: this client holds no credential for ${handle} on ${server}, so it tried to register ${handle}, which another client holds.`,
+  );
+}
+
 const STORE_HINT =
   'Run the same command again to resume: the server keeps what it received of a file over 64 KiB for a day.';
 
@@ -70,7 +81,7 @@ export class OneShotClient implements Client {
         await state.save();
         return { handle: session.handle as string, server };
       },
-      { handle },
+      { handle, typed: true },
     );
   }
 
@@ -143,7 +154,14 @@ export class OneShotClient implements Client {
       handle = this.options.handle,
       pipelined = false,
       interruption,
-    }: { handle?: string; pipelined?: boolean; interruption?: Interruption } = {},
+      typed = false,
+    }: {
+      handle?: string;
+      pipelined?: boolean;
+      interruption?: Interruption;
+      /** `register`: the user asked for the claim, so a refusal needs no explaining. */
+      typed?: boolean;
+    } = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
@@ -157,10 +175,14 @@ export class OneShotClient implements Client {
     };
     if (interruption) process.on('SIGINT', onInterrupt);
     try {
-      handle ??= state.defaultHandle(session.server);
-      if (handle === undefined) throw new FexError('NO_HANDLE', { action });
+      const as = handle ?? state.defaultHandle(session.server);
+      if (as === undefined) throw new FexError('NO_HANDLE', { action });
+      // A login, or the claim `register` asked for: its refusal speaks for itself.
+      const expected = typed || state.credential(session.server, as) !== undefined;
       // A handle this client never claimed is claimed now, so scripts need no separate step.
-      const claimed = claimHandle(session, state, handle);
+      const claimed = claimHandle(session, state, as).catch((error: unknown) => {
+        throw expected ? error : implicitClaimRefused(error, action, as, session.server);
+      });
       if (!pipelined) {
         await claimed;
         return await task(session);

@@ -45,10 +45,22 @@ describe('one-shot refusals', () => {
     }
   });
 
-  it('refuses to act as a handle without its credential', async () => {
-    const r = await bob.run(['dir', ...on, '--handle', 'Alice']);
-    assert.equal(r.stderr, 'Error: Registration failed. Handle or alias already exists.\n');
-    assert.equal(r.code, 5);
+  it('refuses to act as a handle without its credential, saying what it tried', async () => {
+    const cases: Array<[string[], string]> = [
+      [['dir'], 'Directory listing'],
+      [['get', 'Shared.txt'], 'Download'],
+      [['store', 'Shared.txt'], 'Upload'],
+    ];
+    for (const [args, action] of cases) {
+      const r = await bob.run([...args, ...on, '--handle', 'Alice']);
+      assert.equal(
+        r.stderr,
+        `Error: Registration failed. Handle or alias already exists.\n${action} needs a handle: this client holds no credential for Alice on ${server.address}, so it tried to register Alice, which another client holds.\n`,
+      );
+      assert.equal(r.code, 5);
+    }
+    // Bob's own handle is untouched by what was tried.
+    assert.equal((await bob.run(['dir', ...on])).code, 0);
   });
 
   it('refuses a badly formed handle', async () => {
