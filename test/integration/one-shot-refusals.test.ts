@@ -183,7 +183,10 @@ describe('one-shot refusals', () => {
   it('answers a port that is not a port with the parameters message', async () => {
     for (const port of ['0', '65536', 'http', '12a']) {
       const r = await alice.run(['join', '127.0.0.1', port]);
-      assert.equal(r.stderr, 'Error: Command parameters do not match or is not allowed.\n');
+      assert.equal(
+        r.stderr,
+        `Error: Command parameters do not match or is not allowed.\nPort "${port}" is not a number from 1 to 65535.\n`,
+      );
       assert.equal(r.code, 2);
     }
   });
