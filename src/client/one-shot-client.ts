@@ -4,7 +4,7 @@
  * one thing, and says goodbye.
  */
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { EXIT, FexError } from '../protocol/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
@@ -12,22 +12,13 @@ import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
-import { formatBytes } from './human-units.js';
+import { downloadHint } from './download-hint.js';
 
 /** What a transfer cut by Ctrl-C tells its user: how it stands and how to go on. */
 interface Interruption {
   name: string;
   /** The line under the error, read once the transfer has let go of its files. */
   hint(): Promise<string>;
-}
-
-/** How an interrupted download stands, from what it holds beside `path`. */
-async function downloadHint(name: string, path: string): Promise<string> {
-  const held = await (await import('./download.js')).partialDownload(path);
-  if (!held || held.bytes === 0)
-    return 'Nothing was kept; run the same command again to download it.';
-  const of = held.size === undefined ? '' : ` of ${formatBytes(held.size)}`;
-  return `${formatBytes(held.bytes)}${of} kept in ${resolve(held.path)}; run the same command again to resume, or fex get ${name} --discard-partial to remove it.`;
 }
 
 /**
@@ -117,7 +108,9 @@ export class OneShotClient implements Client {
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server('Download');
     const path = await (await import('./download.js')).destinationFor(name, output);
-    const interruption = { name, hint: () => downloadHint(name, path) };
+    const hint = () =>
+      downloadHint(name, path, { again: 'run the same command again', bin: 'fex ' });
+    const interruption = { name, hint };
     return this.withSession(
       server,
       'Download',

@@ -349,4 +349,35 @@ describe('one-shot transfers in a terminal', { skip: SKIP }, () => {
     const again = await user.run(['store', 'up.bin', ...via]);
     assert.equal(again.code, 0, again.stderr);
   });
+
+  it('in the shell, Ctrl-C in a /get says what was kept and how to go on', LIMIT, async () => {
+    // The limit applies to the connections the relay accepts from now on: the shell's own.
+    proxy.limits = { down: 4 * MiB };
+    const holding = proxy.holding();
+    const term = await Terminal.start(user, socket, 'shell-get');
+    await term.waitForLast('fex>');
+    await term.type(`/join 127.0.0.1 ${proxy.port}`);
+    await term.press('Enter');
+    await term.type('/register Watcher');
+    await term.press('Enter');
+    await term.waitForLast(`Watcher@127.0.0.1:${proxy.port}>`);
+    await term.type('/get big.bin -o shell-dl');
+    await mkdir(join(user.home, 'shell-dl'));
+    await term.press('Enter');
+    await holding;
+    await term.waitForLine(/^Downloading big\.bin 2[45]% \[/);
+    await term.press('C-c');
+    const lines = await term.waitForLast('fex>');
+    const from = lines.indexOf(
+      'Error: Download cancelled. The connection was closed; /join to connect again.',
+    );
+    assert.ok(from >= 0, lines.join('\n'));
+    assert.match(
+      lines.slice(from + 1, -1).join(''),
+      /^[\d.]+ MiB of 16\.0 MiB kept in \S+\.fex-part; \/join, then the same \/get to resume, or \/get big\.bin --discard-partial to remove it\.$/,
+    );
+    proxy.limits = {};
+    await term.press('C-d');
+    await term.waitForLast('[exited 0]');
+  });
 });
