@@ -62,7 +62,11 @@ export function progressMeter(label: string, stream: NodeJS.WriteStream = proces
     const rate = elapsed >= RATE_AFTER_MS ? (moved * 1000) / elapsed : undefined;
     stream.write(`\r${progressLine(label, done, total, rate, stream.columns)}\u001b[K`);
   };
+  let finished = false;
   const update = (done: number, total: number) => {
+    // A transfer cut off may still report bytes its last write took after the command ended:
+    // the line is gone by then and must not come back under the error.
+    if (finished) return;
     const now = Date.now();
     // Measured from the first bytes of this run: a resumed transfer's held bytes are no speed.
     start ??= { at: now, done };
@@ -72,6 +76,7 @@ export function progressMeter(label: string, stream: NodeJS.WriteStream = proces
     else trailing ??= setTimeout(draw, REDRAW_MS - (now - last)).unref();
   };
   const done = () => {
+    finished = true;
     clearTimeout(trailing);
     clearInterval(ticking);
     trailing = ticking = undefined;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { closest } from '../../src/cli/usage-hint.js';
 import { formatBytes, formatDuration } from '../../src/client/human-units.js';
-import { progressLine } from '../../src/client/progress.js';
+import { progressLine, progressMeter } from '../../src/client/progress.js';
 
 describe('human units', () => {
   it('writes sizes in powers of 1024 and durations as a clock', () => {
@@ -43,6 +43,27 @@ describe('the progress line', () => {
       progressLine('Downloading big.bin', 1, 2, 1, 60),
       'Downloading big.bin 50% 1 B of 2 B, 1 B/s, 0:01 left',
     );
+  });
+});
+
+describe('the progress meter', () => {
+  it('draws on a terminal, clears when done, and never draws again after', () => {
+    const written: string[] = [];
+    const tty = { isTTY: true, columns: 120, write: (text: string) => written.push(text) };
+    const meter = progressMeter('Uploading x', tty as unknown as NodeJS.WriteStream);
+    meter.update?.(1, 10);
+    assert.match(written[0]!, /^\rUploading x 10% \[/);
+    meter.done();
+    assert.equal(written.at(-1), '\r\u001b[K');
+    const count = written.length;
+    meter.update?.(5, 10);
+    meter.update?.(10, 10);
+    assert.equal(written.length, count, 'a late report of bytes drew the line again');
+  });
+
+  it('draws nothing where stderr is not a terminal', () => {
+    const meter = progressMeter('Uploading x', { isTTY: false } as NodeJS.WriteStream);
+    assert.equal(meter.update, undefined);
   });
 });
 
