@@ -22,7 +22,7 @@ try {
   else {
     const { toFexError } = await import('../dist/src/cli/base-command.js');
     const fex = toFexError(error);
-    process.stderr.write(`${fex.line}\n`);
+    process.stderr.write(`${fex.text}\n`);
     process.exitCode = fex.exit;
   }
 }

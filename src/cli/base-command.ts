@@ -7,10 +7,15 @@ import { Command, Errors } from './oclif.js';
 import { FexError } from '../shared/errors.js';
 import type { Client } from '../client/client.js';
 import type { CallAnswer } from '../hooks/call-types.js';
+import { parseHint } from './usage-hint.js';
 
-/** oclif's parse errors (missing, extra or malformed arguments and flags) carry `parse`. */
+/**
+ * oclif's parse errors (missing, extra or unknown arguments and flags) carry `parse`; a flag
+ * value its own parser refused (`--port abc`) is a plain Error that oclif words `Parsing --port`.
+ */
 function isUsageError(error: unknown): boolean {
-  return (error as { parse?: unknown } | undefined)?.parse !== undefined;
+  if ((error as { parse?: unknown } | undefined)?.parse !== undefined) return true;
+  return error instanceof Error && /^Parsing --[\w-]+\s*\n/.test(error.message);
 }
 
 export function toFexError(error: unknown): FexError {
@@ -18,7 +23,7 @@ export function toFexError(error: unknown): FexError {
   // `fex help nosuch`: oclif's help says the command is not found, in its own words.
   if (error instanceof Error && /^command .+ not found/i.test(error.message))
     return new FexError('COMMAND_NOT_FOUND');
-  if (isUsageError(error)) return new FexError('BAD_PARAMS');
+  if (isUsageError(error)) return new FexError('BAD_PARAMS').withHint(parseHint(error));
   const message = error instanceof Error ? error.message : String(error);
   return new FexError('UNEXPECTED', { reason: message });
 }
@@ -67,9 +72,10 @@ export abstract class FexCommand extends Command {
     if (error instanceof Errors.ExitError) throw error;
     const fex = toFexError(error);
     if (this.jsonEnabled()) {
-      this.logJson({ error: { code: fex.code, message: fex.message, exit: fex.exit } });
+      const { code, message, exit, hint } = fex;
+      this.logJson({ error: { code, message, exit, ...(hint === undefined ? {} : { hint }) } });
     } else {
-      process.stderr.write(`${fex.line}\n`);
+      process.stderr.write(`${fex.text}\n`);
     }
     // oclif prints nothing for an ExitError; it only sets the status (oclif/core#1423 for --json).
     throw new Errors.ExitError(fex.exit);

@@ -7,11 +7,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { hashFile } from '../shared/checksum.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../shared/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
+import { nameProblem } from '../protocol/names.js';
 import { SYNC_EVERY_BYTES, WriteBehind } from '../shared/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
@@ -19,6 +20,45 @@ function partPaths(destination: string): { data: string; note: string } {
   const key = createHash('sha256').update(basename(destination), 'utf8').digest('hex').slice(0, 16);
   const data = join(dirname(destination), `.${key}.fex-part`);
   return { data, note: `${data}.json` };
+}
+
+/**
+ * The bytes an interrupted download to `destination` holds, and where: for `get
+ * --discard-partial` and for the message after Ctrl-C. Undefined when nothing is held.
+ */
+export async function partialDownload(
+  destination: string,
+): Promise<{ path: string; bytes: number; size?: number } | undefined> {
+  const { data, note } = partPaths(destination);
+  const info = await stat(data).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  const held = (await readFile(note, 'utf8')
+    .then((text) => JSON.parse(text) as { size?: unknown })
+    .catch(() => undefined)) ?? { size: undefined };
+  const size = typeof held.size === 'number' ? held.size : undefined;
+  return { path: data, bytes: info.size, size };
+}
+
+/**
+ * `get NAME --discard-partial`: removes what an interrupted download of NAME to `destination`
+ * holds, without asking any server. Resolves with the bytes removed (undefined: none were held)
+ * and the folder they were in.
+ */
+export async function discardPartial(
+  name: string,
+  destination: string,
+): Promise<{ bytes: number | undefined; folder: string }> {
+  const problem = nameProblem(name);
+  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+  const held = await partialDownload(destination);
+  const { data, note } = partPaths(destination);
+  try {
+    await rm(data, { force: true });
+    await rm(note, { force: true });
+  } catch (error) {
+    throw localIoError('remove', data, error);
+  }
+  return { bytes: held?.bytes, folder: resolve(dirname(destination)) };
 }
 
 export interface HeldPart {

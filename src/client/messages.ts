@@ -2,6 +2,7 @@
 import type { FileEntry } from '../protocol/constants.js';
 import { UNPRINTABLE } from '../protocol/names.js';
 import { formatTimestamp } from '../shared/time.js';
+import { formatBytes } from './human-units.js';
 
 /** Who did it, in event lines where no handle did: in parentheses, which no handle has. */
 const OPERATOR = '(operator)';
@@ -28,6 +29,11 @@ export const messages = {
     ),
   ],
   received: (name: string) => `File received from Server: ${name}`,
+  /** `get --discard-partial`: what was removed, or that nothing was held. */
+  discarded: (name: string, bytes: number | undefined, path: string) =>
+    bytes === undefined
+      ? `No partial download of ${name} is held in ${path}.`
+      : `Removed the partial download of ${name} (${formatBytes(bytes)}) from ${path}.`,
 };
 
 /**

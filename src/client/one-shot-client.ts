@@ -4,7 +4,8 @@
  * one thing, and says goodbye.
  */
 import { stat } from 'node:fs/promises';
-import { FexError } from '../shared/errors.js';
+import { basename } from 'node:path';
+import { EXIT, FexError } from '../shared/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from '../shared/address.js';
 import { claimHandle } from './claim-handle.js';
@@ -12,6 +13,28 @@ import type { ChangeResult, Client, ClientOptions, StoreOptions, StoreResult } f
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { ACTION } from './actions.js';
+import { downloadHint } from './download-hint.js';
+
+/** What a transfer cut by Ctrl-C tells its user: how it stands and how to go on. */
+interface Interruption {
+  name: string;
+  /** The line under the error, read once the transfer has let go of its files. */
+  hint(): Promise<string>;
+}
+
+/**
+ * A claim the user did not type, refused: `fex dir --handle User1` from a client that does not
+ * hold User1 must not leave the user wondering why a listing talks of registration.
+ */
+function implicitClaimRefused(error: unknown, action: string, handle: string, server: string) {
+  if (!(error instanceof FexError) || error.code !== 'E_HANDLE_TAKEN') return error;
+  return error.withHint(
+    `${action} needs a handle: this client holds no credential for ${handle} on ${server}, so it tried to register ${handle}, which another client holds.`,
+  );
+}
+
+const STORE_HINT =
+  'Run the same command again to resume: the server keeps what it received of a file over 64 KiB for a day.';
 
 export class OneShotClient implements Client {
   private statePromise: Promise<ClientState> | undefined;
@@ -50,7 +73,7 @@ export class OneShotClient implements Client {
         await state.save();
         return { handle: session.handle as string, server };
       },
-      { handle },
+      { handle, typed: true },
     );
   }
 
@@ -59,10 +82,16 @@ export class OneShotClient implements Client {
     // A missing local file is reported before any connection is made.
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-    return this.withSession(server, ACTION.store, async (session) => ({
-      ...(await session.store(path, progress, options.expires)),
-      handle: session.handle as string,
-    }));
+    const interruption = { name: basename(path), hint: async () => STORE_HINT };
+    return this.withSession(
+      server,
+      ACTION.store,
+      async (session) => ({
+        ...(await session.store(path, progress, options.expires)),
+        handle: session.handle as string,
+      }),
+      { interruption },
+    );
   }
 
   async delete(name: string): Promise<ChangeResult> {
@@ -97,10 +126,15 @@ export class OneShotClient implements Client {
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server(ACTION.get);
     const path = await (await import('./download.js')).destinationFor(name, output);
-    return this.withSession(server, ACTION.get, async (session) => ({
-      ...(await session.get(name, path, progress)),
-      path,
-    }));
+    const hint = () =>
+      downloadHint(name, path, { again: 'run the same command again', bin: 'fex ' });
+    const interruption = { name, hint };
+    return this.withSession(
+      server,
+      ACTION.get,
+      async (session) => ({ ...(await session.get(name, path, progress)), path }),
+      { interruption },
+    );
   }
 
   private state(): Promise<ClientState> {
@@ -130,15 +164,36 @@ export class OneShotClient implements Client {
     {
       handle = this.options.handle,
       pipelined = false,
-    }: { handle?: string; pipelined?: boolean } = {},
+      interruption,
+      typed = false,
+    }: {
+      handle?: string;
+      pipelined?: boolean;
+      interruption?: Interruption;
+      /** `register`: the user asked for the claim, so a refusal needs no explaining. */
+      typed?: boolean;
+    } = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
+    // Ctrl-C in a transfer closes the connection, so that the transfer ends as one cut off does
+    // (what arrived is kept for a resume) and says so; a second Ctrl-C ends at once.
+    let interrupted = false;
+    const onInterrupt = () => {
+      if (interrupted) process.exit(EXIT.interrupted);
+      interrupted = true;
+      session.close();
+    };
+    if (interruption) process.on('SIGINT', onInterrupt);
     try {
-      handle ??= state.defaultHandle(session.server);
-      if (handle === undefined) throw new FexError('NO_HANDLE', { action });
+      const as = handle ?? state.defaultHandle(session.server);
+      if (as === undefined) throw new FexError('NO_HANDLE', { action });
+      // A login, or the claim `register` asked for: its refusal speaks for itself.
+      const expected = typed || state.credential(session.server, as) !== undefined;
       // A handle this client never claimed is claimed now, so scripts need no separate step.
-      const claimed = claimHandle(session, state, handle);
+      const claimed = claimHandle(session, state, as).catch((error: unknown) => {
+        throw expected ? error : implicitClaimRefused(error, action, as, session.server);
+      });
       if (!pipelined) {
         await claimed;
         return await task(session);
@@ -150,7 +205,13 @@ export class OneShotClient implements Client {
       void session.leave();
       await claimed;
       return await result;
+    } catch (error) {
+      if (!interrupted || !interruption) throw error;
+      throw new FexError('INTERRUPTED', { action, name: interruption.name }).withHint(
+        await interruption.hint(),
+      );
     } finally {
+      process.off('SIGINT', onInterrupt);
       await session.leave();
     }
   }

@@ -4,6 +4,7 @@
  * command classes run on it as on the one-shot client; only the lifetime of the session differs.
  */
 import type { FileEntry, Header } from '../protocol/constants.js';
+import { downloadHint } from './download-hint.js';
 import { FexError } from '../shared/errors.js';
 import { fileEventLine } from './file-events.js';
 import { joinAddress } from '../shared/address.js';
@@ -135,10 +136,14 @@ export class ShellClient implements Client {
   }
 
   async get(name: string, output: string | undefined, progress?: Progress) {
-    return this.use(ACTION.get, true, async (session) => {
-      const path = await (await import('./download.js')).destinationFor(name, output);
-      return { ...(await session.get(name, path, this.progress(progress))), path };
-    });
+    const path = await (await import('./download.js')).destinationFor(name, output);
+    const words = { again: '/join, then the same /get', bin: '/' };
+    return this.use(
+      ACTION.get,
+      true,
+      async (session) => ({ ...(await session.get(name, path, this.progress(progress))), path }),
+      () => downloadHint(name, path, words),
+    );
   }
 
   /**
@@ -194,13 +199,16 @@ export class ShellClient implements Client {
     action: string,
     needsHandle: boolean,
     task: (session: Session) => Promise<T>,
+    /** After Ctrl-C: what was kept and how to go on. */
+    cancelHint?: () => Promise<string>,
   ): Promise<T> {
     const session = this.current(action, needsHandle);
     this.inFlight = session;
     try {
       return await task(session);
     } catch (error) {
-      if (this.cancelled) throw new FexError('CANCELLED', { action });
+      if (this.cancelled)
+        throw new FexError('CANCELLED', { action }).withHint(await cancelHint?.());
       throw error;
     } finally {
       this.inFlight = undefined;

@@ -4,7 +4,7 @@ import { FexCommand } from '../cli/base-command.js';
 export default class Shell extends FexCommand {
   static override summary = 'Start the interactive shell (also: fex with no arguments).';
   static override description =
-    'Reads slash commands (/join, /register, /store, /dir, /get, /leave, /?, /exit) and keeps one connection open between them. In a terminal it has a prompt, history and Tab completion; through pipes it runs the lines one at a time without prompt, and exits with status 1 if any line failed.';
+    'Reads slash commands (/join, /register, /store, /dir, /get, /leave, /?, /exit) and keeps one connection open between them. In a terminal it has a prompt, history and Tab completion; through pipes it runs the lines one at a time without prompt, and exits with status 1 if any line failed (in a terminal, /exit and Ctrl-D exit 0).';
   static override usage = 'shell [--stop-on-error]';
   static override examples = [
     '<%= config.bin %>',

@@ -2,7 +2,7 @@
  * The `fex:call` hook: how a command from an oclif plugin reaches the server without importing
  * fex. It sends one request through the current client (the shell's open session, or a one-shot
  * connection with the remembered server and credentials) and returns the answer. A failure is
- * printed as fex prints every failure, one `Error: ...` line, and ends the command with the
+ * printed as fex prints every failure, one `Error: ...` line (and its hint), and ends the command with the
  * status of its kind, unless the caller reports it itself (`report: false`, as FexCommand does).
  * docs/plugins.md documents it.
  */
@@ -29,7 +29,7 @@ const hook = async function (options: CallOptions & { config: Config }): Promise
   } catch (error) {
     const fex = toFexError(error);
     if (!report) throw fex;
-    process.stderr.write(`${fex.line}\n`);
+    process.stderr.write(`${fex.text}\n`);
     throw new Errors.ExitError(fex.exit);
   }
 };

@@ -72,7 +72,32 @@ async function readConfig(path: string): Promise<Config> {
   return value as Config;
 }
 
-function durationValue(key: string, value: unknown): number {
+/** Each limit's flag, and the values it takes (lowest, highest) in words for the hint. */
+const LIMIT_RULES: Record<keyof Limits, { flag: string; min: number; max?: number }> = {
+  maxFileSize: { flag: 'max-file-size', min: 0 },
+  maxConnections: { flag: 'max-connections', min: 1 },
+  idleTimeout: { flag: 'idle-timeout', min: 0 },
+  transferTimeout: { flag: 'transfer-timeout', min: 0 },
+  headerTimeout: { flag: 'header-timeout', min: 0 },
+  maxHeaderBytes: { flag: 'max-header', min: 64, max: MAX_HEADER_BYTES },
+  maxNameBytes: { flag: 'max-name-bytes', min: 1, max: MAX_NAME_BYTES },
+  maxHandleLength: { flag: 'max-handle-length', min: 1, max: MAX_HANDLE_LENGTH },
+  maxAge: { flag: 'max-age', min: 0 },
+  defaultAge: { flag: 'default-age', min: 0 },
+};
+
+/**
+ * A usage error that names the setting and its source, and says what it takes: the first line
+ * stays the course's parameters line, the second is `--max-file-size: "12XB" is not a size ...`
+ * or `limits.maxFileSize in /srv/fex.json: ...`.
+ */
+function badValue(where: string, value: unknown, takes: string): FexError {
+  return new FexError('BAD_PARAMS').withHint(`${where}: ${JSON.stringify(value)} is not ${takes}.`);
+}
+
+/** A size (number of bytes, or text like "2GiB") or a count, checked against its range. */
+/** Seconds, or text like "7d"; 0 (or "never") for none. */
+function durationValue(where: string, value: unknown): number {
   if (value === 0 || value === '0' || value === 'never') return 0;
   const parsed =
     typeof value === 'string'
@@ -81,25 +106,27 @@ function durationValue(key: string, value: unknown): number {
         ? parseDuration(String(value))
         : undefined;
   if (parsed === undefined)
-    throw bad(
-      `${key} must be a duration like 30d, 12h or 90m, or 0 for none (got ${String(value)})`,
-    );
+    throw badValue(where, value, 'a duration like 30d, 12h or 90m, or 0 for none');
   return parsed;
 }
 
-/** A size (number of bytes, or text like "2GiB"), a duration or a count, checked. */
-function limitValue(key: string, value: unknown): number {
-  if (DURATION_LIMITS.has(key)) return durationValue(key, value);
+function limitValue(key: keyof Limits, value: unknown, where: string): number {
+  if (DURATION_LIMITS.has(key)) return durationValue(where, value);
+  const { min, max } = LIMIT_RULES[key];
+  const size = SIZE_LIMITS.has(key);
   const parsed =
     typeof value === 'number'
       ? value
-      : SIZE_LIMITS.has(key) && typeof value === 'string'
+      : size && typeof value === 'string'
         ? parseSize(value)
         : undefined;
-  if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < 0)
-    throw new FexError('BAD_PARAMS');
-  if (key === 'maxHeaderBytes' && (parsed < 64 || parsed > MAX_HEADER_BYTES))
-    throw new FexError('BAD_PARAMS');
+  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+  const takes = size
+    ? `a size: a number of bytes${max === undefined ? '' : ` ${range}`} with an optional unit K, M, G or T, e.g. ${max === undefined ? '500MiB' : '8KiB'}`
+    : `a whole number ${range}`;
+  if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < min)
+    throw badValue(where, value, takes);
+  if (max !== undefined && parsed > max) throw badValue(where, value, takes);
   return parsed;
 }
 
@@ -119,14 +146,16 @@ export async function resolveServeOptions(
   flags: ServeFlags,
   cwd = process.cwd(),
 ): Promise<ServeOptions> {
-  const config = flags.config ? await readConfig(resolve(cwd, flags.config)) : {};
+  const configPath = flags.config ? resolve(cwd, flags.config) : '';
+  const config = flags.config ? await readConfig(configPath) : {};
   const base = flags.config ? dirname(resolve(cwd, flags.config)) : cwd;
   const fromConfig = (key: string) =>
     typeof config[key] === 'string' ? resolve(base, config[key] as string) : undefined;
 
   const configLimits = (config.limits ?? {}) as Record<string, unknown>;
   const unknownLimit = Object.keys(configLimits).find((key) => !LIMIT_KEYS.has(key));
-  if (unknownLimit) throw bad(`the config file has an unknown limit "${unknownLimit}"`);
+  if (unknownLimit)
+    throw bad(`the config file ${configPath} has an unknown limit "${unknownLimit}"`);
   const flagLimits: Record<string, unknown> = {
     maxFileSize: flags['max-file-size'],
     maxConnections: flags['max-connections'],
@@ -140,23 +169,29 @@ export async function resolveServeOptions(
     defaultAge: flags['default-age'],
   };
   const limits = { ...DEFAULT_LIMITS };
-  for (const key of LIMIT_KEYS) {
+  for (const key of Object.keys(LIMIT_RULES) as Array<keyof Limits>) {
+    const fromFlag = flagLimits[key] !== undefined;
     const value = flagLimits[key] ?? configLimits[key];
-    if (value !== undefined) limits[key as keyof Limits] = limitValue(key, value);
+    const where = fromFlag ? `--${LIMIT_RULES[key].flag}` : `limits.${key} in ${configPath}`;
+    if (value !== undefined) limits[key] = limitValue(key, value, where);
   }
-  const { maxConnections, maxNameBytes, maxHandleLength } = limits;
-  if (maxConnections < 1 || maxNameBytes < 1 || maxNameBytes > MAX_NAME_BYTES)
-    throw new FexError('BAD_PARAMS');
-  if (maxHandleLength < 1 || maxHandleLength > MAX_HANDLE_LENGTH) throw new FexError('BAD_PARAMS');
   if (limits.maxAge > 0 && limits.defaultAge > limits.maxAge)
-    throw bad('the default age is longer than the maximum age');
+    throw new FexError('BAD_PARAMS').withHint(
+      'the default age (--default-age) is longer than the maximum age (--max-age).',
+    );
 
   const cert = flags['tls-cert'] ? resolve(cwd, flags['tls-cert']) : fromConfig('tlsCert');
   const key = flags['tls-key'] ? resolve(cwd, flags['tls-key']) : fromConfig('tlsKey');
-  if (Boolean(cert) !== Boolean(key)) throw new FexError('BAD_PARAMS');
+  if (Boolean(cert) !== Boolean(key))
+    throw new FexError('BAD_PARAMS').withHint(
+      `A TLS certificate needs its key and a key its certificate (tlsCert and tlsKey in ${configPath || 'the config file'}, or --tls-cert and --tls-key).`,
+    );
   const port = flags.port ?? config.port ?? DEFAULT_PORT;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new FexError('BAD_PARAMS');
+    throw badValue(`port in ${configPath}`, port, 'a port number from 0 to 65535');
+  for (const key of ['host', 'dir', 'tlsCert', 'tlsKey'])
+    if (config[key] !== undefined && typeof config[key] !== 'string')
+      throw badValue(`${key} in ${configPath}`, config[key], 'text');
 
   return {
     host: flags.host ?? (typeof config.host === 'string' ? config.host : DEFAULT_HOST),

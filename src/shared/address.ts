@@ -29,7 +29,10 @@ export function parseHost(text: string): { host: string; tls: boolean } | undefi
 export function joinAddress(host: string, port: string): ServerAddress {
   const portNumber = parsePort(port);
   const parsed = parseHost(host);
-  if (!portNumber || !parsed) throw new FexError('BAD_PARAMS');
+  if (!portNumber)
+    throw new FexError('BAD_PARAMS').withHint(`Port "${port}" is not a number from 1 to 65535.`);
+  if (!parsed)
+    throw new FexError('BAD_PARAMS').withHint(`"${host}" is not a host name or address.`);
   return { ...parsed, port: portNumber };
 }
 

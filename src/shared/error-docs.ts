@@ -50,6 +50,8 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
   CONNECTION_LOST:
     'the connection ended in the middle of a request (running the same `store` or `get` again resumes it)',
   CANCELLED: 'shell: Ctrl-C cancelled a transfer',
+  INTERRUPTED:
+    'one-shot `store` or `get`: Ctrl-C; a second line says what was kept and how to resume',
   NO_HANDLE: 'no `--handle`, `FEX_HANDLE` or remembered handle for that server',
   BAD_SERVER: 'the server is not `host:port`',
   BAD_DURATION: 'a duration (`--expires`, `--max-age`) that is not a whole number and a unit',
@@ -81,4 +83,6 @@ export const EXIT_KINDS: Readonly<Record<keyof typeof EXIT, string>> = {
   protocol: 'the other side broke the protocol, or speaks another version, or lacks a request type',
   plugin:
     "the server refused with an error code this client does not know: a server plugin's own (e.g. `E_QUOTA_EXCEEDED`); the server's message is shown",
+  interrupted:
+    'Ctrl-C (SIGINT) stopped a one-shot `store` or `get`; what was transferred is kept for a resume',
 };

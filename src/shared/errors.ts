@@ -19,6 +19,8 @@ export const EXIT = {
   protocol: 9,
   /** A refusal with a code this client does not know: a server plugin's (E_QUOTA_EXCEEDED...). */
   plugin: 10,
+  /** Ctrl-C (SIGINT) stopped a one-shot transfer: 128 + 2, as shells report a SIGINT death. */
+  interrupted: 130,
 } as const;
 
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
@@ -145,6 +147,10 @@ const table = {
     message: '{action} cancelled. The connection was closed; /join to connect again.',
     exit: EXIT.failure,
   },
+  INTERRUPTED: {
+    message: '{action} of {name} interrupted (Ctrl-C).',
+    exit: EXIT.interrupted,
+  },
   NO_HANDLE: {
     message:
       '{action} failed. Please register first: fex register <handle> (or give --handle / FEX_HANDLE).',
@@ -211,6 +217,11 @@ export class FexError extends Error {
   readonly exit: ExitStatus;
   /** The message is the thrower's own text, not the table's (it travels so over the wire). */
   readonly custom: boolean;
+  /**
+   * A second line for a person: which flag or value was wrong and the one meant, how to resume.
+   * The first line stays the exact one of the table, which scripts and the course match.
+   */
+  hint: string | undefined;
 
   /**
    * A built-in code: its message comes from the table, filled from `details` (or is `message`).
@@ -247,6 +258,16 @@ export class FexError extends Error {
   /** The line a user reads. */
   get line(): string {
     return `Error: ${this.message}`;
+  }
+
+  /** What is printed on stderr: the line, and the hint under it when there is one. */
+  get text(): string {
+    return this.hint === undefined ? this.line : `${this.line}\n${this.hint}`;
+  }
+
+  withHint(hint: string | undefined): this {
+    this.hint = hint;
+    return this;
   }
 }
 

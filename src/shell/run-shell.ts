@@ -32,7 +32,11 @@ function clearLine(rl: Interface, notices: Notices): void {
   rl.write(null, { ctrl: true, name: 'u' });
 }
 
-/** Runs the shell until /exit or end of input; resolves with whether any line failed. */
+/**
+ * Runs the shell until /exit or end of input; resolves with whether it should exit non-zero:
+ * through pipes, whether any line failed (a script's caller needs to know). A person at a
+ * terminal who typed /exit or Ctrl-D has seen each failure already and ends with 0.
+ */
 export async function runShell(config: Config, options: ShellOptions): Promise<boolean> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const historyFile = join(config.dataDir, 'shell-history');
@@ -123,5 +127,5 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
     await client.close();
     await saving;
   }
-  return failed;
+  return failed && !interactive;
 }

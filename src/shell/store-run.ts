@@ -46,7 +46,7 @@ export async function runStores(
       process.stdout.write(`${messages.uploaded(handle, name, time)}\n`);
     } else {
       failed = true;
-      process.stderr.write(`${toFexError(outcome.error).line}\n`);
+      process.stderr.write(`${toFexError(outcome.error).text}\n`);
     }
   });
   return failed ? 'failed' : 'ok';

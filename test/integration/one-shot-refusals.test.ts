@@ -46,10 +46,22 @@ describe('one-shot refusals', () => {
     }
   });
 
-  it('refuses to act as a handle without its credential', async () => {
-    const r = await bob.run(['dir', ...on, '--handle', 'Alice']);
-    assert.equal(r.stderr, 'Error: Registration failed. Handle or alias already exists.\n');
-    assert.equal(r.code, 5);
+  it('refuses to act as a handle without its credential, saying what it tried', async () => {
+    const cases: Array<[string[], string]> = [
+      [['dir'], 'Directory listing'],
+      [['get', 'Shared.txt'], 'Download'],
+      [['store', 'Shared.txt'], 'Upload'],
+    ];
+    for (const [args, action] of cases) {
+      const r = await bob.run([...args, ...on, '--handle', 'Alice']);
+      assert.equal(
+        r.stderr,
+        `Error: Registration failed. Handle or alias already exists.\n${action} needs a handle: this client holds no credential for Alice on ${server.address}, so it tried to register Alice, which another client holds.\n`,
+      );
+      assert.equal(r.code, 5);
+    }
+    // Bob's own handle is untouched by what was tried.
+    assert.equal((await bob.run(['dir', ...on])).code, 0);
   });
 
   it('refuses a badly formed handle', async () => {
@@ -147,20 +159,22 @@ describe('one-shot refusals', () => {
     assert.deepEqual(await asideUploads(small.dir), []);
   });
 
-  it('answers usage errors with the parameters message and status 2', async () => {
-    for (const args of [
-      ['store'],
-      ['store', 'a', 'b'],
-      ['join', '127.0.0.1'],
-      ['get'],
-      ['register'],
-      ['dir', 'extra'],
-      ['dir', '--nope'],
-    ]) {
+  it('answers usage errors with the parameters message, what was wrong, and status 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['store'], 'Missing argument <filename>.'],
+      [['store', 'a', 'b'], 'Unexpected argument "b".'],
+      // `join` takes no --server: the first thing wrong is named.
+      [['join', '127.0.0.1'], 'Unknown flag --server.'],
+      [['get'], 'Missing argument <filename>.'],
+      [['register'], 'Missing argument <handle>.'],
+      [['dir', 'extra'], 'Unexpected argument "extra".'],
+      [['dir', '--nope'], 'Unknown flag --nope.'],
+    ];
+    for (const [args, hint] of cases) {
       const r = await alice.run([...args, ...on]);
       assert.equal(
         r.stderr,
-        'Error: Command parameters do not match or is not allowed.\n',
+        `Error: Command parameters do not match or is not allowed.\n${hint}\n`,
         args.join(' '),
       );
       assert.equal(r.code, 2);
@@ -170,7 +184,10 @@ describe('one-shot refusals', () => {
   it('answers a port that is not a port with the parameters message', async () => {
     for (const port of ['0', '65536', 'http', '12a']) {
       const r = await alice.run(['join', '127.0.0.1', port]);
-      assert.equal(r.stderr, 'Error: Command parameters do not match or is not allowed.\n');
+      assert.equal(
+        r.stderr,
+        `Error: Command parameters do not match or is not allowed.\nPort "${port}" is not a number from 1 to 65535.\n`,
+      );
       assert.equal(r.code, 2);
     }
   });

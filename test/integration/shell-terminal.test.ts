@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { open, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import {
   type RunningServer,
   type User,
 } from '../helpers/harness.js';
+import { HoldingProxy } from '../helpers/holding-proxy.js';
 
 const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
 const SKIP = HAS_TMUX ? false : 'tmux is not installed (apt-get install -y tmux to run this test)';
@@ -35,9 +36,16 @@ class Terminal {
     private readonly session: string,
   ) {}
 
-  static async start(user: User, socket: string, session: string): Promise<Terminal> {
+  /** Runs `fex ...args` (the shell when none) in the user's folder. */
+  static async start(
+    user: User,
+    socket: string,
+    session: string,
+    args: string[] = [],
+  ): Promise<Terminal> {
     // After fex ends, say how, and keep the pane open (cat waits on the terminal) to be read.
-    const command = `${quote(process.execPath)} ${quote(BIN)}; echo "[exited $?]"; exec cat`;
+    const fex = [process.execPath, BIN, ...args].map(quote).join(' ');
+    const command = `${fex}; echo "[exited $?]"; exec cat`;
     const terminal = new Terminal(socket, session);
     await terminal.tmux(
       ['new-session', '-d', '-s', session, '-x', '150', '-y', '50', '-c', user.home, command],
@@ -227,7 +235,149 @@ describe('the shell in a terminal', { skip: SKIP }, () => {
     await term.type(`/join 127.0.0.1 ${server.port}`);
     await term.press('Enter');
     await term.waitForLast(`fex 127.0.0.1:${server.port}>`);
+    // A line failed, but a person ending the shell gets 0 (issue 12): 1 is for piped runs.
     await term.press('C-d');
-    await term.waitForLast('[exited 1]');
+    await term.waitForLast('[exited 0]');
+  });
+
+  it('exits 0 on /exit after a failed line', LIMIT, async () => {
+    const term = await Terminal.start(user, socket, 'failing');
+    await term.waitForLast('fex>');
+    await term.type('/get Missing.txt');
+    await term.press('Enter');
+    await term.waitForLine(/^Error: Download failed\. Please connect to the server first\.$/);
+    await term.waitForLast('fex>');
+    await term.type('/exit');
+    await term.press('Enter');
+    await term.waitForLast('[exited 0]');
+  });
+});
+
+describe('one-shot transfers in a terminal', { skip: SKIP }, () => {
+  const MiB = 1024 * 1024;
+  let server: RunningServer;
+  let proxy: HoldingProxy;
+  let user: User;
+  let socket: string;
+  let via: string[];
+  const content = Buffer.alloc(16 * MiB, 7);
+
+  before(async () => {
+    server = await startServer();
+    proxy = await new HoldingProxy(server.port).start();
+    user = await makeUser();
+    socket = join(await tempDir('fex-tmux-'), 'tmux.sock');
+    via = ['--server', proxy.address];
+    await writeFile(join(user.home, 'big.bin'), content);
+    assert.equal((await user.run(['register', 'Watcher', ...via])).code, 0);
+    assert.equal((await user.run(['store', 'big.bin', ...via])).code, 0);
+    await mkdir(join(user.home, 'dl'));
+  });
+  after(async () => {
+    Terminal.kill(socket);
+    await proxy.stop();
+    await cleanup();
+  });
+
+  it(
+    'shows a bar with sizes, rate and time left, then on Ctrl-C says how to resume',
+    LIMIT,
+    async () => {
+      // The relay passes the first 4 MiB of the server's answers and holds the rest: the download
+      // is surely in its middle when Ctrl-C is pressed.
+      proxy.limits = { down: 4 * MiB };
+      const holding = proxy.holding();
+      const term = await Terminal.start(user, socket, 'get', [
+        'get',
+        'big.bin',
+        '-o',
+        'dl',
+        ...via,
+      ]);
+      await holding;
+      await term.waitForLine(
+        /^Downloading big\.bin 2[45]% \[#####-+\] 4\.0 MiB of 16\.0 MiB, [\d.]+ (B|KiB|MiB|GiB)\/s, \d+:\d\d left$/,
+      );
+      await term.press('C-c');
+      const lines = await term.waitForLine(/^\[exited 130\]$/);
+      const part = (await readdir(join(user.home, 'dl'))).find((name) =>
+        name.endsWith('.fex-part'),
+      );
+      assert.ok(part, 'the bytes received are kept');
+      const kept = (await stat(join(user.home, 'dl', part))).size;
+      // The progress line and the ^C are gone; the error is said, and how to go on under it.
+      assert.doesNotMatch(lines.join('\n'), /Downloading|\^C/);
+      const from = lines.indexOf('Error: Download of big.bin interrupted (Ctrl-C).');
+      assert.ok(from >= 0, lines.join('\n'));
+      const hint = lines.slice(from + 1, -1).join('');
+      const path = join(user.home, 'dl', part);
+      assert.match(
+        hint,
+        new RegExp(
+          `^[\\d.]+ MiB of 16\\.0 MiB kept in ${path.replace(/\./g, '\\.')}; run the same command again to resume, or fex get big\\.bin --discard-partial to remove it\\.$`,
+        ),
+      );
+      assert.ok(kept > 0 && kept < content.length);
+
+      // The same command again resumes from the bytes held.
+      proxy.limits = {};
+      const again = await user.run(['get', 'big.bin', '-o', 'dl', '--json', ...via]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).resumedFrom, kept);
+      assert.ok((await readFile(join(user.home, 'dl', 'big.bin'))).equals(content));
+    },
+  );
+
+  it('on Ctrl-C in an upload says how to resume, and exits 130', LIMIT, async () => {
+    await writeFile(join(user.home, 'up.bin'), content);
+    proxy.limits = { up: 4 * MiB };
+    const holding = proxy.holding();
+    const term = await Terminal.start(user, socket, 'store', ['store', 'up.bin', ...via]);
+    await holding;
+    await term.waitForLine(/^Uploading up\.bin \d+% \[/);
+    await term.press('C-c');
+    const lines = await term.waitForLine(/^\[exited 130\]$/);
+    assert.doesNotMatch(lines.join('\n'), /Uploading|\^C/);
+    const from = lines.indexOf('Error: Upload of up.bin interrupted (Ctrl-C).');
+    assert.ok(from >= 0, lines.join('\n'));
+    assert.equal(
+      lines.slice(from + 1, -1).join(''),
+      'Run the same command again to resume: the server keeps what it received of a file over 64 KiB for a day.',
+    );
+    proxy.limits = {};
+    // (Whether it resumes depends on the server having seen the cut first: resume.test.ts.)
+    const again = await user.run(['store', 'up.bin', ...via]);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('in the shell, Ctrl-C in a /get says what was kept and how to go on', LIMIT, async () => {
+    // The limit applies to the connections the relay accepts from now on: the shell's own.
+    proxy.limits = { down: 4 * MiB };
+    const holding = proxy.holding();
+    const term = await Terminal.start(user, socket, 'shell-get');
+    await term.waitForLast('fex>');
+    await term.type(`/join 127.0.0.1 ${proxy.port}`);
+    await term.press('Enter');
+    await term.type('/register Watcher');
+    await term.press('Enter');
+    await term.waitForLast(`Watcher@127.0.0.1:${proxy.port}>`);
+    await term.type('/get big.bin -o shell-dl');
+    await mkdir(join(user.home, 'shell-dl'));
+    await term.press('Enter');
+    await holding;
+    await term.waitForLine(/^Downloading big\.bin 2[45]% \[/);
+    await term.press('C-c');
+    const lines = await term.waitForLast('fex>');
+    const from = lines.indexOf(
+      'Error: Download cancelled. The connection was closed; /join to connect again.',
+    );
+    assert.ok(from >= 0, lines.join('\n'));
+    assert.match(
+      lines.slice(from + 1, -1).join(''),
+      /^[\d.]+ MiB of 16\.0 MiB kept in \S+\.fex-part; \/join, then the same \/get to resume, or \/get big\.bin --discard-partial to remove it\.$/,
+    );
+    proxy.limits = {};
+    await term.press('C-d');
+    await term.waitForLast('[exited 0]');
   });
 });

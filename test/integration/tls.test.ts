@@ -95,7 +95,10 @@ describe('TLS', () => {
       '--tls-cert',
       files.cert,
     ]);
-    assert.equal(r.stderr, 'Error: Command parameters do not match or is not allowed.\n');
+    assert.equal(
+      r.stderr,
+      'Error: Command parameters do not match or is not allowed.\nAll of the following must be provided when using --tls-cert: --tls-key.\n',
+    );
     assert.equal(r.code, 2);
   });
 });

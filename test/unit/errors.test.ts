@@ -56,12 +56,14 @@ describe('ERROR_TABLE', () => {
     assert.ok(!wire.includes('CONNECT_FAILED' as ErrorCode));
   });
 
-  it('has exit statuses 0 to 10, one per kind, each kind used by a code but the plugin one', () => {
+  it('has exit statuses 0 to 10 and 130, one per kind, each kind used by a code but the plugin one', () => {
     const statuses = Object.values(EXIT);
+    // 130 is what shells report for a SIGINT death (128 + 2): Ctrl-C of a one-shot transfer.
     assert.deepEqual(
       [...statuses].sort((a, b) => a - b),
-      Array.from({ length: 11 }, (_, i) => i),
+      [...Array.from({ length: 11 }, (_, i) => i), 130],
     );
+    assert.equal(EXIT.interrupted, 130);
     for (const [kind, status] of Object.entries(EXIT)) {
       const used = codes.some((code) => ERROR_TABLE[code].exit === status);
       // 0 is success, and 10 is for codes no table knows: a server plugin's own.

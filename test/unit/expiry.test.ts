@@ -92,14 +92,21 @@ describe('fex serve ages', () => {
 
   it('refuse an age that does not parse, and a default past the maximum', async () => {
     const dir = await tempDir('fex-ages-');
-    await assert.rejects(resolveServeOptions({ 'max-age': 'a week' }, dir), code('SERVE_FAILED'));
+    await assert.rejects(
+      resolveServeOptions({ 'max-age': 'a week' }, dir),
+      (error: unknown) => code('BAD_PARAMS')(error) && /--max-age: "a week"/.test(hintOf(error)),
+    );
     await assert.rejects(
       resolveServeOptions({ 'max-age': '1d', 'default-age': '2d' }, dir),
       (error: unknown) =>
-        code('SERVE_FAILED')(error) && /default age is longer than the maximum/.test(String(error)),
+        code('BAD_PARAMS')(error) && /default age .* longer than the maximum/.test(hintOf(error)),
     );
     const config = join(dir, 'bad.json');
     await writeFile(config, JSON.stringify({ limits: { maxAge: -5 } }));
-    await assert.rejects(resolveServeOptions({ config }, dir), code('SERVE_FAILED'));
+    await assert.rejects(resolveServeOptions({ config }, dir), code('BAD_PARAMS'));
   });
 });
+
+function hintOf(error: unknown): string {
+  return (error as { hint?: string }).hint ?? '';
+}

@@ -82,7 +82,10 @@ describe('messaging plugin', () => {
       );
       assert.equal(old.code, 9);
       const usage = await ann.run(['msg', 'Bob']);
-      assert.equal(usage.stderr, 'Error: Command parameters do not match or is not allowed.\n');
+      assert.equal(
+        usage.stderr,
+        'Error: Command parameters do not match or is not allowed.\nMissing argument <message>.\n',
+      );
       assert.equal(usage.code, 2);
     },
   );
