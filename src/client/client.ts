@@ -4,7 +4,7 @@
  * installs its own client that keeps one session open between lines.
  */
 import type { FileEntry, Header } from '../protocol/constants.js';
-import type { Progress } from './session.js';
+import type { DirOptions, Progress } from './session.js';
 
 export interface StoreResult extends FileEntry {
   handle: string;
@@ -15,7 +15,8 @@ export interface Client {
   leave(): Promise<{ server: string }>;
   register(handle: string): Promise<{ handle: string; server: string }>;
   store(path: string, progress?: Progress): Promise<StoreResult>;
-  dir(): Promise<FileEntry[]>;
+  /** The listing, or part of it; with `onPage`, page by page as it arrives (see Session.dir). */
+  dir(options?: DirOptions): Promise<FileEntry[]>;
   /** A request of any type, as a registered handle: the way plugin commands reach the server. */
   call(type: string, fields: Record<string, unknown>, action: string): Promise<Header>;
   get(

@@ -9,13 +9,12 @@ export const messages = {
   welcome: (handle: string) => `Welcome ${handle}!`,
   uploaded: (handle: string, name: string, time: number) =>
     `${handle}<${formatTimestamp(time)}>: Uploaded ${name}`,
-  directory: (entries: FileEntry[]) => ['Server Directory', ...entries.map((e) => e.name)],
-  directoryLong: (entries: FileEntry[]) => [
-    'Server Directory',
-    ...entries.map(
-      (e) => `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}`,
-    ),
-  ],
+  directoryTitle: () => 'Server Directory',
+  /** One line of a listing: the name, or with `long` its size, owner, time and SHA-256 too. */
+  directoryEntry: (e: FileEntry, long: boolean) =>
+    long
+      ? `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}`
+      : e.name,
   received: (name: string) => `File received from Server: ${name}`,
 };
 

@@ -9,7 +9,7 @@ import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
 import { claimHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
-import { Session, type Progress } from './session.js';
+import { Session, type DirOptions, type Progress } from './session.js';
 import { ClientState } from './state.js';
 
 export class OneShotClient implements Client {
@@ -64,9 +64,9 @@ export class OneShotClient implements Client {
     }));
   }
 
-  async dir() {
+  async dir(options?: DirOptions) {
     const server = await this.server('Directory listing');
-    return this.withSession(server, 'Directory listing', (session) => session.dir(), {
+    return this.withSession(server, 'Directory listing', (session) => session.dir(options), {
       pipelined: true,
     });
   }

@@ -65,6 +65,22 @@ export default class Serve extends FexCommand {
       min: 1,
       max: 32,
     }),
+    'max-files': Flags.integer({
+      summary: `Most files stored in all; 0 for no limit. Default ${DEFAULT_LIMITS.maxFiles}.`,
+      min: 0,
+    }),
+    'max-files-per-handle': Flags.integer({
+      summary: `Most files one handle may own; 0 for no limit. Default ${DEFAULT_LIMITS.maxFilesPerHandle}.`,
+      min: 0,
+    }),
+    'max-connections-per-handle': Flags.integer({
+      summary: `Most connections of one handle; a new one closes its oldest idle one. 0 for no limit. Default ${DEFAULT_LIMITS.maxConnectionsPerHandle}.`,
+      min: 0,
+    }),
+    'max-connections-per-address': Flags.integer({
+      summary: `Most connections from one IP address; more are told the server is full. 0 for no limit. Default ${DEFAULT_LIMITS.maxConnectionsPerAddress}.`,
+      min: 0,
+    }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',
       dependsOn: ['tls-key'],

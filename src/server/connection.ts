@@ -7,7 +7,8 @@ import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode } from '../protocol/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
-import { FrameWriter } from '../protocol/frame-writer.js';
+import type { ByteBudget } from '../protocol/byte-budget.js';
+import { FrameWriter, type EventFate } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { ConnectionInfo, Handler, RequestContext, ServerServices } from './plugin-api.js';
@@ -24,8 +25,19 @@ interface Traffic {
 /** Most requests of one connection finishing in the background at once (backpressure). */
 const MAX_DETACHED = 64;
 
+/** What the server lends each connection. */
+export interface ConnectionHost {
+  /** The bound on event bytes queued on all connections together. */
+  eventBudget?: ByteBudget;
+  /**
+   * Called before the connection starts acting as `handle` (login, register): may make room by
+   * shedding another connection of that handle, or throw to refuse.
+   */
+  admitHandle?(connection: Connection, handle: string): void;
+}
+
 export class Connection implements ConnectionInfo {
-  handle: string | undefined;
+  private actingAs: string | undefined;
   greeted = false;
   /** True while a request is reading from the stream. */
   private serving = false;
@@ -45,8 +57,10 @@ export class Connection implements ConnectionInfo {
     private readonly socket: Socket,
     private readonly services: ServerServices,
     private readonly registry: HandlerRegistry,
+    private readonly host: ConnectionHost = {},
   ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.address = socket.remoteAddress ?? '?';
+    this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     const { limits } = services;
     const ms = (seconds: number) => seconds * 1000;
     this.reader = new FrameReader(socket, {
@@ -55,12 +69,38 @@ export class Connection implements ConnectionInfo {
       stallTimeoutMs: ms(limits.transferTimeout),
       headerTimeoutMs: ms(limits.headerTimeout),
     });
-    this.writer = new FrameWriter(socket, { drainTimeoutMs: ms(limits.transferTimeout) });
+    this.writer = new FrameWriter(socket, {
+      drainTimeoutMs: ms(limits.transferTimeout),
+      maxQueuedEventBytes: limits.maxQueuedEventBytes,
+      sharedEventBudget: host.eventBudget,
+    });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
   }
 
   readonly remote: string;
+
+  /** The handle this connection acts as; set by `login` and `register`, after the host admits it. */
+  get handle(): string | undefined {
+    return this.actingAs;
+  }
+
+  set handle(handle: string | undefined) {
+    if (handle !== undefined && handle !== this.actingAs) this.host.admitHandle?.(this, handle);
+    this.actingAs = handle;
+  }
+
+  /** The peer's IP address, for the per-address connection limit. */
+  readonly address: string;
+  /** When this connection last finished a request (or opened): the oldest idle is shed first. */
+  lastActive = Date.now();
+  /** Requests started and not yet answered. */
+  private inFlight = 0;
+
+  /** Whether nothing is being served: no request read, running or finishing in the background. */
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
 
   /** Serves requests until the client leaves or the connection breaks. */
   async serve(): Promise<void> {
@@ -132,6 +172,16 @@ export class Connection implements ConnectionInfo {
     await this.writer.send({ type: 'event', ...event } as Header).catch(() => undefined);
   }
 
+  /**
+   * Queues an encoded event frame, shared by every connection it goes to. Events are bounded in
+   * bytes per connection and in total; over the bound it is dropped and the client later told
+   * how many it missed (FrameWriter.sendEvent).
+   */
+  queueEvent(frame: Buffer): EventFate | 'closed' {
+    if (this.socket.destroyed) return 'closed';
+    return this.writer.sendEvent(frame);
+  }
+
   /** Stops after the request in flight, telling the client why. */
   async shutdown(): Promise<void> {
     this.closing = true;
@@ -156,6 +206,16 @@ export class Connection implements ConnectionInfo {
     this.closing = true;
   }
 
+  /**
+   * Closes an idle connection to make room for another: the client is told (a `closing` event,
+   * E_BUSY), and the socket goes within a second whether or not it reads that.
+   */
+  shed(): void {
+    this.closing = true;
+    setTimeout(() => this.destroy(), 1000).unref();
+    void this.sendEvent({ event: 'closing', code: 'E_BUSY' }).then(() => this.socket.end());
+  }
+
   /** Drops the connection, after handing the socket what is still held for this tick. */
   destroy(): void {
     this.writer.uncork();
@@ -167,6 +227,7 @@ export class Connection implements ConnectionInfo {
     // Without an id no answer can name the request: the client is not speaking the protocol.
     if (id === undefined) throw new FexError('E_BAD_FRAME', { reason: 'a request without "id"' });
     const earlier = this.answered;
+    this.inFlight++;
     let answered!: () => void;
     this.answered = new Promise((resolve) => (answered = resolve));
     // Counted from this request's own frames: with pipelining, the socket carries other
@@ -191,6 +252,8 @@ export class Connection implements ConnectionInfo {
       traffic.out += await this.answerError(id, failure);
     } finally {
       answered();
+      this.inFlight--;
+      this.lastActive = Date.now();
       const outcome = {
         ok: failure === undefined,
         ...(failure ? { code: failure.code } : {}),

@@ -12,4 +12,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxHeaderBytes: MAX_HEADER_BYTES,
   maxNameBytes: MAX_NAME_BYTES,
   maxHandleLength: MAX_HANDLE_LENGTH,
+  maxFiles: 1_000_000,
+  maxFilesPerHandle: 250_000,
+  maxConnectionsPerHandle: 32,
+  maxConnectionsPerAddress: 0,
+  maxQueuedEventBytes: 256 * 1024,
+  maxTotalQueuedEventBytes: 32 * 1024 ** 2,
 };

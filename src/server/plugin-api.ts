@@ -29,6 +29,18 @@ export interface Limits {
   maxNameBytes: number;
   /** Longest handle accepted, in characters (at most 32). */
   maxHandleLength: number;
+  /** Most files stored in all, operator's included; 0 for no limit. */
+  maxFiles: number;
+  /** Most files one handle may own; 0 for no limit. */
+  maxFilesPerHandle: number;
+  /** Most connections acting as one handle; a new one sheds the oldest idle. 0 for no limit. */
+  maxConnectionsPerHandle: number;
+  /** Most connections from one IP address at once; more are told the server is busy. 0: none. */
+  maxConnectionsPerAddress: number;
+  /** Most bytes of events waiting to be written to one connection; more are dropped. */
+  maxQueuedEventBytes: number;
+  /** Most bytes of events waiting to be written to all connections together. */
+  maxTotalQueuedEventBytes: number;
 }
 
 /** What the server offers every plugin and handler. */

@@ -29,6 +29,10 @@ export interface ServeFlags {
   'max-header'?: string;
   'max-name-bytes'?: number;
   'max-handle-length'?: number;
+  'max-files'?: number;
+  'max-files-per-handle'?: number;
+  'max-connections-per-handle'?: number;
+  'max-connections-per-address'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -47,7 +51,12 @@ type Config = Record<string, unknown>;
 
 const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
-const SIZE_LIMITS = new Set(['maxFileSize', 'maxHeaderBytes']);
+const SIZE_LIMITS = new Set([
+  'maxFileSize',
+  'maxHeaderBytes',
+  'maxQueuedEventBytes',
+  'maxTotalQueuedEventBytes',
+]);
 
 function bad(reason: string): FexError {
   return new FexError('SERVE_FAILED', { reason });
@@ -115,6 +124,10 @@ export async function resolveServeOptions(
     maxHeaderBytes: flags['max-header'],
     maxNameBytes: flags['max-name-bytes'],
     maxHandleLength: flags['max-handle-length'],
+    maxFiles: flags['max-files'],
+    maxFilesPerHandle: flags['max-files-per-handle'],
+    maxConnectionsPerHandle: flags['max-connections-per-handle'],
+    maxConnectionsPerAddress: flags['max-connections-per-address'],
   };
   const limits = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
@@ -125,6 +138,9 @@ export async function resolveServeOptions(
   if (maxConnections < 1 || maxNameBytes < 1 || maxNameBytes > MAX_NAME_BYTES)
     throw new FexError('BAD_PARAMS');
   if (maxHandleLength < 1 || maxHandleLength > MAX_HANDLE_LENGTH) throw new FexError('BAD_PARAMS');
+  // An event queue that cannot hold one event would drop them all.
+  if (limits.maxQueuedEventBytes < 1024 || limits.maxTotalQueuedEventBytes < 1024)
+    throw new FexError('BAD_PARAMS');
 
   const cert = flags['tls-cert'] ? resolve(cwd, flags['tls-cert']) : fromConfig('tlsCert');
   const key = flags['tls-key'] ? resolve(cwd, flags['tls-key']) : fromConfig('tlsKey');

@@ -5,10 +5,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
+import { ByteBudget } from '../protocol/byte-budget.js';
 import { encodeHeader } from '../protocol/frame.js';
 import { FexError } from '../protocol/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -45,6 +46,8 @@ export class FexServer {
   private readonly net: Server;
   private nextId = 1;
   private identity = '';
+  /** What every connection is lent: the shared bound on queued events, the handle check. */
+  private readonly host: ConnectionHost;
 
   constructor(private readonly options: ServerOptions) {
     const storage = options.storage ?? new LocalStorage(options.dir);
@@ -64,6 +67,10 @@ export class FexServer {
       broadcast: (event, except) => this.broadcast(event, except),
       sendTo: (handle, event) => this.sendTo(handle, event),
       fail: (code, message, details = {}) => new FexError(code, details, message),
+    };
+    this.host = {
+      eventBudget: new ByteBudget(limits.maxTotalQueuedEventBytes),
+      admitHandle: (connection, handle) => this.admitHandle(connection, handle),
     };
     const accept = (socket: Socket) => this.accept(socket);
     this.net = options.tls
@@ -120,7 +127,13 @@ export class FexServer {
   }
 
   private accept(socket: Socket): void {
-    if (this.connections.size >= this.services.limits.maxConnections) {
+    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
+    const address = socket.remoteAddress ?? '?';
+    const fromAddress = (c: Connection) => c.address === address;
+    if (
+      this.connections.size >= maxConnections ||
+      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
+    ) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
       // A flood of them is not answered at all, and none outlives a fixed second.
@@ -136,25 +149,65 @@ export class FexServer {
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }
-    const connection = new Connection(this.nextId++, socket, this.services, this.registry);
+    const connection = new Connection(
+      this.nextId++,
+      socket,
+      this.services,
+      this.registry,
+      this.host,
+    );
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
     void connection.serve();
   }
 
+  private count(which: (connection: Connection) => boolean): number {
+    let n = 0;
+    for (const connection of this.connections) if (which(connection)) n++;
+    return n;
+  }
+
+  /** Sheds the oldest idle connection that `which` picks; false if there is none. */
+  private shedOldest(which: (connection: Connection) => boolean): boolean {
+    let oldest: Connection | undefined;
+    for (const c of this.connections)
+      if (c.idle && which(c) && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
+    if (!oldest) return false;
+    this.services.log.info(`connection ${oldest.remote} shed to make room`);
+    this.connections.delete(oldest);
+    oldest.shed();
+    return true;
+  }
+
+  /**
+   * One handle holds at most maxConnectionsPerHandle connections: a new one sheds that handle's
+   * oldest idle connection, and is refused (E_BUSY) if every one of them is busy.
+   */
+  private admitHandle(connection: Connection, handle: string): void {
+    const max = this.services.limits.maxConnectionsPerHandle;
+    if (max === 0) return;
+    const key = handleKey(handle);
+    const same = (c: Connection) =>
+      c !== connection && c.handle !== undefined && handleKey(c.handle) === key;
+    if (this.count(same) < max) return;
+    if (!this.shedOldest(same)) throw new FexError('E_BUSY');
+  }
+
   private sendTo(handle: string, event: Record<string, unknown>): number {
     const key = handleKey(handle);
-    let sent = 0;
-    for (const connection of this.connections)
-      if (connection.handle && handleKey(connection.handle) === key) {
-        void connection.sendEvent(event);
-        sent++;
-      }
-    return sent;
+    return this.fanOut(event, (c) => c.handle !== undefined && handleKey(c.handle) === key);
   }
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
+    this.fanOut(event, (c) => c !== except && c.handle !== undefined);
+  }
+
+  /** Encodes an event once and queues the same bytes on every connection picked. */
+  private fanOut(event: Record<string, unknown>, which: (c: Connection) => boolean): number {
+    const frame = encodeHeader({ type: 'event', ...event });
+    let sent = 0;
     for (const connection of this.connections)
-      if (connection !== except && connection.handle) void connection.sendEvent(event);
+      if (which(connection) && connection.queueEvent(frame) !== 'closed') sent++;
+    return sent;
   }
 }

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../../protocol/constants.js';
+import { DIR_PAGE_ENTRIES, PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { FexError } from '../../protocol/errors.js';
 import type { Handler } from '../plugin-api.js';
 
@@ -19,6 +19,7 @@ export const hello: Handler = {
         maxHeaderBytes: ctx.server.limits.maxHeaderBytes,
         maxNameBytes: ctx.server.limits.maxNameBytes,
         maxHandleLength: ctx.server.limits.maxHandleLength,
+        maxDirPage: DIR_PAGE_ENTRIES,
       },
       types: ctx.server.types(),
       bodies: ctx.server.bodyTypes(),

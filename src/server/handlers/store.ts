@@ -1,6 +1,7 @@
 import { FexError } from '../../protocol/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
 import { nameProblem } from '../../protocol/names.js';
+import { takeRoom } from '../file-limits.js';
 import type { Handler, RequestContext } from '../plugin-api.js';
 import type { PendingPut, StoredFile } from '../storage/storage.js';
 
@@ -97,11 +98,16 @@ export const store: Handler = {
     admitStore(ctx, name, size);
     let stored: StoredFile;
     let from = 0;
-    if (sha256 !== undefined) {
-      stored = await storeWithBody(ctx, name, size, sha256, request.body as number);
-    } else {
-      const pending = await ctx.server.storage.put(name, { owner, size });
-      ({ stored, from } = await storeInSteps(ctx, pending, size));
+    const giveBack = await takeRoom(ctx.server, owner, name);
+    try {
+      if (sha256 !== undefined) {
+        stored = await storeWithBody(ctx, name, size, sha256, request.body as number);
+      } else {
+        const pending = await ctx.server.storage.put(name, { owner, size });
+        ({ stored, from } = await storeInSteps(ctx, pending, size));
+      }
+    } finally {
+      giveBack();
     }
     ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });

@@ -36,9 +36,10 @@ import { Journal } from './journal.js';
 import { replayJournal } from './journal-replay.js';
 import { readLegacyMeta } from './legacy-meta.js';
 import { LocalPendingPut } from './local-pending-put.js';
+import { NameOrder } from './name-order.js';
 import type { MetaRecord } from './meta-record.js';
 import { reconcile } from './reconcile.js';
-import type { PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
+import type { ListOptions, PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
 import { restoreLogged } from './wal-restore.js';
 import { WAL_MAX_BYTES } from './wal.js';
@@ -59,6 +60,8 @@ export class LocalStorage implements Storage, CheckpointHost {
   /** The folder of the layout before the journal, migrated and deleted by open(). */
   private readonly legacyMetaDir: string;
   private readonly index = new Map<string, MetaRecord>();
+  /** The index's names in listing order, and each owner's count. */
+  private readonly order = new NameOrder();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   private readonly keys = new Map<string, string>();
   /** Aside files an upload is writing now; a second upload of the same file must not share one. */
@@ -117,8 +120,12 @@ export class LocalStorage implements Storage, CheckpointHost {
     for (const record of found.values()) this.setRecord(record);
   }
 
-  async list(): Promise<StoredFile[]> {
-    return [...this.index.values()].sort((a, b) => byCodePoint(a.name, b.name)).map(publicView);
+  async list(options: ListOptions = {}): Promise<StoredFile[]> {
+    return this.order.slice(options).map((name) => publicView(this.index.get(name) as MetaRecord));
+  }
+
+  count(owner?: string | null): number {
+    return owner === undefined ? this.order.size : this.order.countOf(owner);
   }
 
   async stat(name: string): Promise<StoredFile | undefined> {
@@ -348,6 +355,7 @@ export class LocalStorage implements Storage, CheckpointHost {
 
   /** `data`: the record's bytes are in its journal line, to checkpoint later. */
   private setRecord(record: MetaRecord, data?: string): void {
+    this.order.add(record.name, record.owner, this.index.get(record.name)?.owner);
     this.index.set(record.name, record);
     this.keys.set(nameKey(record.name), record.name);
     if (data === undefined) this.checkpointer.drop(record.name);
@@ -355,6 +363,8 @@ export class LocalStorage implements Storage, CheckpointHost {
   }
 
   private forget(name: string): void {
+    const record = this.index.get(name);
+    if (record) this.order.remove(name, record.owner);
     this.index.delete(name);
     this.keys.delete(nameKey(name));
     this.checkpointer.drop(name);
@@ -382,11 +392,6 @@ export class LocalStorage implements Storage, CheckpointHost {
     });
     return run;
   }
-}
-
-/** Code point order, which is UTF-8 byte order; `<` on strings compares UTF-16 code units. */
-function byCodePoint(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function publicView(record: MetaRecord): StoredFile {

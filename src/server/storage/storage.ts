@@ -7,6 +7,16 @@ import type { FileEntry } from '../../protocol/constants.js';
 
 export type StoredFile = FileEntry;
 
+/** Which part of the listing `list()` returns: one page of it, a prefix, or all of it. */
+export interface ListOptions {
+  /** Only names after this one (code point order): the last name of the page before. */
+  after?: string;
+  /** Only names that start with this. */
+  prefix?: string;
+  /** At most this many entries. */
+  limit?: number;
+}
+
 export interface PutOptions {
   /** The handle storing the file; only this owner may later replace it. */
   owner: string;
@@ -52,8 +62,13 @@ export interface PendingPut {
 export interface Storage {
   /** Prepares the backend: creates what is missing, reconciles what a crash left behind. */
   open(): Promise<void>;
-  /** Every visible file, ordered by name (code point order). */
-  list(): Promise<StoredFile[]>;
+  /**
+   * The visible files, ordered by name (code point order): all of them, or the part `options`
+   * asks for. A page costs in proportion to its own size, not to the number of files.
+   */
+  list(options?: ListOptions): Promise<StoredFile[]>;
+  /** How many files are visible: all, or those `owner` owns (null: the operator's). */
+  count(owner?: string | null): number;
   stat(name: string): Promise<StoredFile | undefined>;
   /**
    * Starts an upload. Rejects with E_NOT_OWNER when the name belongs to another owner and with
