@@ -66,8 +66,9 @@ export class OneShotClient implements Client {
 
   async dir(options?: DirOptions) {
     const server = await this.server('Directory listing');
+    // A listing of many pages asks again after the first answer: the goodbye waits for the last.
     return this.withSession(server, 'Directory listing', (session) => session.dir(options), {
-      pipelined: true,
+      pipelined: 'behind login',
     });
   }
 
@@ -103,7 +104,8 @@ export class OneShotClient implements Client {
    * login, which saves two round trips. The server answers in order, so the task runs as the
    * handle once logged in, and is refused if the login is; the login's error is the one
    * reported. Nothing is sent before `hello` is answered, since the credential goes only to the
-   * server that issued it.
+   * server that issued it. A task `behind login` is sent right behind the login too, but may send
+   * more requests after its first answer, so the goodbye waits for it.
    */
   private async withSession<T>(
     server: string,
@@ -112,7 +114,7 @@ export class OneShotClient implements Client {
     {
       handle = this.options.handle,
       pipelined = false,
-    }: { handle?: string; pipelined?: boolean } = {},
+    }: { handle?: string; pipelined?: boolean | 'behind login' } = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
@@ -126,7 +128,7 @@ export class OneShotClient implements Client {
         return await task(session);
       }
       const result = task(session);
-      void session.leave();
+      if (pipelined === true) void session.leave();
       await claimed.catch((error: unknown) => {
         result.catch(() => undefined);
         throw error;
