@@ -8,7 +8,7 @@ export default class Dir extends FexCommand {
   static override summary = 'List the files on the server.';
   static override description =
     'Prints "Server Directory" and one name per line, in code point order. --long adds size, owner, stored time and SHA-256, separated by tabs. Large listings are fetched and printed a page at a time.';
-  static override usage = 'dir [--long] [--prefix <text>] [--limit <n>]';
+  static override usage = 'dir [--long]';
   static override examples = [
     '<%= config.bin %> dir',
     '<%= config.bin %> dir --long',
