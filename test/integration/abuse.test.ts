@@ -4,7 +4,6 @@
  * resident memory stays under a stated bound and that a fresh client is served throughout.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,10 +18,9 @@ import {
   type RunningServer,
 } from '../helpers/harness.js';
 import { peakRssMiB } from '../helpers/proc.js';
-import { greeted, type RawClient } from '../helpers/raw-client.js';
+import { pipelined, storeAll } from '../helpers/pipelined.js';
+import { greeted } from '../helpers/raw-client.js';
 
-const ONE_BYTE = Buffer.from('x');
-const ONE_BYTE_SHA = createHash('sha256').update(ONE_BYTE).digest('hex');
 /**
  * The server's peak RSS must stay under this. It idles at about 70 MiB and peaks at about 110 MiB
  * in each attack below; before the bounds (commit 5abd3a2) the first took it to 264 MiB with
@@ -37,29 +35,6 @@ const MESSAGES = 8000;
  * MB a connection on loopback, fill with far fewer of them than of upload events.
  */
 const TEXT = 'm'.repeat(1000);
-
-/** Sends `requests` pipelined on one connection; resolves once every one is answered `ok`. */
-async function pipelined(client: RawClient, requests: Array<[Header, Buffer?]>): Promise<void> {
-  const answers = (async () => {
-    for (let i = 0; i < requests.length; i++) {
-      const answer = await client.next();
-      assert.equal(answer?.type, 'ok', JSON.stringify(answer));
-    }
-  })();
-  for (const [header, body] of requests) client.send(header, body);
-  await answers;
-}
-
-/** Stores 1-byte files under `names`, pipelined on one connection. */
-function storeAll(client: RawClient, names: string[], firstId: number): Promise<void> {
-  return pipelined(
-    client,
-    names.map((name, i) => [
-      { type: 'store', id: firstId + i, name, size: 1, sha256: ONE_BYTE_SHA },
-      ONE_BYTE,
-    ]),
-  );
-}
 
 /** A connection acting as `handle` (with `credential`), that will read nothing from now on. */
 async function loggedIn(server: RunningServer, handle: string, credential: string) {

@@ -4,11 +4,11 @@
  * the real binary and raw connections over loopback.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanup, makeUser, startServer } from '../helpers/harness.js';
+import { storeAll } from '../helpers/pipelined.js';
 import { greeted, rawConnect } from '../helpers/raw-client.js';
 
 describe('file limits', () => {
@@ -96,15 +96,7 @@ describe('listings in pages', () => {
     const server = await startServer();
     const client = await greeted(server.port, 'Pager');
     const names = Array.from({ length: 1200 }, (_, i) => `p${String(i).padStart(4, '0')}.txt`);
-    const body = Buffer.from('p');
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    const answers = (async () => {
-      for (const _ of names) assert.equal((await client.next())?.type, 'ok');
-    })();
-    names.forEach((name, i) =>
-      client.send({ type: 'store', id: 10 + i, name, size: 1, sha256 }, body),
-    );
-    await answers;
+    await storeAll(client, names, 10);
 
     // One page: at most 1000 entries, and where the next one starts.
     client.send({ type: 'dir', id: 5000, limit: 5000 });
