@@ -128,11 +128,10 @@ export class OneShotClient implements Client {
         return await task(session);
       }
       const result = task(session);
+      // Awaited below, after the login: it may fail first (refused as not logged in).
+      result.catch(() => undefined);
       if (pipelined === true) void session.leave();
-      await claimed.catch((error: unknown) => {
-        result.catch(() => undefined);
-        throw error;
-      });
+      await claimed;
       return await result;
     } finally {
       await session.leave();
