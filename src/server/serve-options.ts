@@ -32,6 +32,10 @@ export interface ServeFlags {
   'max-handle-length'?: number;
   'max-age'?: string;
   'default-age'?: string;
+  'max-files'?: number;
+  'max-files-per-handle'?: number;
+  'max-connections-per-handle'?: number;
+  'max-connections-per-address'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -50,7 +54,12 @@ type Config = Record<string, unknown>;
 
 const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
-const SIZE_LIMITS = new Set(['maxFileSize', 'maxHeaderBytes']);
+const SIZE_LIMITS = new Set([
+  'maxFileSize',
+  'maxHeaderBytes',
+  'maxQueuedEventBytes',
+  'maxTotalQueuedEventBytes',
+]);
 /** Seconds, or text like "7d"; 0 (or "never") for none. */
 const DURATION_LIMITS = new Set(['maxAge', 'defaultAge']);
 
@@ -138,6 +147,10 @@ export async function resolveServeOptions(
     maxHandleLength: flags['max-handle-length'],
     maxAge: flags['max-age'],
     defaultAge: flags['default-age'],
+    maxFiles: flags['max-files'],
+    maxFilesPerHandle: flags['max-files-per-handle'],
+    maxConnectionsPerHandle: flags['max-connections-per-handle'],
+    maxConnectionsPerAddress: flags['max-connections-per-address'],
   };
   const limits = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
@@ -150,6 +163,9 @@ export async function resolveServeOptions(
   if (maxHandleLength < 1 || maxHandleLength > MAX_HANDLE_LENGTH) throw new FexError('BAD_PARAMS');
   if (limits.maxAge > 0 && limits.defaultAge > limits.maxAge)
     throw bad('the default age is longer than the maximum age');
+  // An event queue that cannot hold one event would drop them all.
+  if (limits.maxQueuedEventBytes < 1024 || limits.maxTotalQueuedEventBytes < 1024)
+    throw new FexError('BAD_PARAMS');
 
   const cert = flags['tls-cert'] ? resolve(cwd, flags['tls-cert']) : fromConfig('tlsCert');
   const key = flags['tls-key'] ? resolve(cwd, flags['tls-key']) : fromConfig('tlsKey');
