@@ -19,6 +19,7 @@ export {
   type HandlesView,
   type EventFields,
   type Limits,
+  type ListOptions,
 } from './server/plugin-api.js';
 export type { Schema, FieldKind, RequestOf } from './protocol/schema.js';
 export type { Header, FileEntry } from './protocol/constants.js';

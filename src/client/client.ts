@@ -4,7 +4,7 @@
  * installs its own client that keeps one session open between lines.
  */
 import type { FileEntry, Header } from '../protocol/constants.js';
-import type { FileChange, Progress } from './session.js';
+import type { DirOptions, FileChange, Progress } from './session.js';
 
 export interface StoreResult extends FileEntry {
   handle: string;
@@ -26,7 +26,8 @@ export interface Client {
   leave(): Promise<{ server: string }>;
   register(handle: string): Promise<{ handle: string; server: string }>;
   store(path: string, progress?: Progress, options?: StoreOptions): Promise<StoreResult>;
-  dir(): Promise<FileEntry[]>;
+  /** The listing, or part of it; with `onPage`, page by page as it arrives (see Session.dir). */
+  dir(options?: DirOptions): Promise<FileEntry[]>;
   /** Deletes a file this handle stored. */
   delete(name: string): Promise<ChangeResult>;
   /** Renames a file this handle stored. */

@@ -20,14 +20,12 @@ export const messages = {
   renamed: (handle: string, from: string, to: string, time: number) =>
     `${handle}<${formatTimestamp(time)}>: Renamed ${from} to ${to}`,
   expired: (name: string, time: number) => `${SERVER}<${formatTimestamp(time)}>: Expired ${name}`,
-  directory: (entries: FileEntry[]) => ['Server Directory', ...entries.map((e) => e.name)],
-  directoryLong: (entries: FileEntry[]) => [
-    'Server Directory',
-    ...entries.map(
-      (e) =>
-        `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}\t${e.expires === undefined ? '-' : formatTimestamp(e.expires)}`,
-    ),
-  ],
+  directoryTitle: () => 'Server Directory',
+  /** One line of a listing: the name, or with `long` its size, owner, time, SHA-256 and expiry. */
+  directoryEntry: (e: FileEntry, long: boolean) =>
+    long
+      ? `${e.name}\t${e.size}\t${e.owner ?? '-'}\t${formatTimestamp(e.time)}\t${e.sha256}\t${e.expires === undefined ? '-' : formatTimestamp(e.expires)}`
+      : e.name,
   received: (name: string) => `File received from Server: ${name}`,
   /** `get --discard-partial`: what was removed, or that nothing was held. */
   discarded: (name: string, bytes: number | undefined, path: string) =>

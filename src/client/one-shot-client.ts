@@ -10,7 +10,7 @@ import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from '../shared/address.js';
 import { claimHandle } from './claim-handle.js';
 import type { ChangeResult, Client, ClientOptions, StoreOptions, StoreResult } from './client.js';
-import { Session, type Progress } from './session.js';
+import { Session, type DirOptions, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { ACTION } from './actions.js';
 import { downloadHint } from './download-hint.js';
@@ -111,10 +111,11 @@ export class OneShotClient implements Client {
     }));
   }
 
-  async dir() {
+  async dir(options?: DirOptions) {
     const server = await this.server(ACTION.dir);
-    return this.withSession(server, ACTION.dir, (session) => session.dir(), {
-      pipelined: true,
+    // A listing of many pages asks again after the first answer: the goodbye waits for the last.
+    return this.withSession(server, ACTION.dir, (session) => session.dir(options), {
+      pipelined: 'behind login',
     });
   }
 
@@ -155,7 +156,8 @@ export class OneShotClient implements Client {
    * login, which saves two round trips. The server answers in order, so the task runs as the
    * handle once logged in, and is refused if the login is; the login's error is the one
    * reported. Nothing is sent before `hello` is answered, since the credential goes only to the
-   * server that issued it.
+   * server that issued it. A task `behind login` is sent right behind the login too, but may send
+   * more requests after its first answer, so the goodbye waits for it.
    */
   private async withSession<T>(
     server: string,
@@ -168,7 +170,7 @@ export class OneShotClient implements Client {
       typed = false,
     }: {
       handle?: string;
-      pipelined?: boolean;
+      pipelined?: boolean | 'behind login';
       interruption?: Interruption;
       /** `register`: the user asked for the claim, so a refusal needs no explaining. */
       typed?: boolean;
@@ -202,7 +204,7 @@ export class OneShotClient implements Client {
       // Its failure may arrive while the claim still saves the credential: observed from now on
       // (else Node ends the process for an unhandled rejection), and reported below.
       result.catch(() => undefined);
-      void session.leave();
+      if (pipelined === true) void session.leave();
       await claimed;
       return await result;
     } catch (error) {

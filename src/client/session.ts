@@ -15,6 +15,7 @@ import {
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
+import { byCodePoint } from '../shared/code-point-order.js';
 import { changedSizeError, FexError, localIoError, localReadError } from '../shared/errors.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from '../shared/address.js';
@@ -185,33 +186,69 @@ export class Session extends EventEmitter {
     });
   }
 
-  async dir(): Promise<FileEntry[]> {
+  /**
+   * The listing, or the part of it `options` asks for, in code point order. From a server that
+   * pages (its `hello` answer gives `limits.maxDirPage`) it comes a page per request, and each page
+   * goes to `onPage` as it arrives (then nothing is kept here); from an older one in one body,
+   * filtered here.
+   */
+  async dir(options: DirOptions = {}): Promise<FileEntry[]> {
+    const kept: FileEntry[] = [];
+    const deliver = options.onPage ?? ((entries: FileEntry[]) => void kept.push(...entries));
+    const { prefix, limit = Infinity } = options;
+    const pageSize = count(this.info.limits?.maxDirPage);
+    if (pageSize === 0) {
+      const { entries } = await this.listing({ type: 'dir' });
+      deliver(entries.filter((e) => e.name.startsWith(prefix ?? '')).slice(0, limit));
+      return kept;
+    }
+    let after: string | undefined;
+    for (let left = limit; left > 0;) {
+      const page = await this.listing({
+        type: 'dir',
+        ...(after === undefined ? {} : { after }),
+        ...(prefix ? { prefix } : {}),
+        limit: Math.min(left, pageSize),
+      });
+      deliver(page.entries.slice(0, left));
+      left -= page.entries.length;
+      if (page.next === undefined) break;
+      // Each page must move on, or a server could keep the client asking for ever.
+      if (page.entries.length === 0 || (after !== undefined && byCodePoint(page.next, after) <= 0))
+        throw new FexError('E_BAD_FRAME', { reason: 'a listing page that does not move on' });
+      after = page.next;
+    }
+    return kept;
+  }
+
+  /** One `dir` request: its entries, checked, and where the next page starts, if one follows. */
+  private async listing(request: Header): Promise<{ entries: FileEntry[]; next?: string }> {
     const entries: FileEntry[] = [];
-    await this.connection.request(
-      { type: 'dir' },
-      {
-        action: ACTION.dir,
-        onBody: async (header, body) => {
-          if ((header.body ?? 0) > MAX_LISTING_BYTES)
-            throw new FexError('E_BAD_FRAME', { reason: 'the listing is too large' });
-          const chunks: Buffer[] = [];
-          for await (const chunk of body) chunks.push(chunk);
-          for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
-            if (!line) continue;
-            try {
-              entries.push(entryOf(JSON.parse(line) as Header));
-            } catch {
-              throw new FexError('E_BAD_FRAME', { reason: 'the listing is not JSON lines' });
-            }
+    const answer = await this.connection.request(request, {
+      action: ACTION.dir,
+      onBody: async (header, body) => {
+        if ((header.body ?? 0) > MAX_LISTING_BYTES)
+          throw new FexError('E_BAD_FRAME', { reason: 'the listing is too large' });
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+          if (!line) continue;
+          try {
+            entries.push(entryOf(JSON.parse(line) as Header));
+          } catch {
+            throw new FexError('E_BAD_FRAME', { reason: 'the listing is not JSON lines' });
           }
-        },
+        }
       },
-    );
+    });
     for (const entry of entries) {
       const problem = nameProblem(entry.name);
       if (problem) throw new FexError('UNSAFE_NAME', { reason: problem });
     }
-    return entries;
+    const next = answer.next;
+    if (next !== undefined && typeof next !== 'string')
+      throw new FexError('E_BAD_FRAME', { reason: 'a listing page that does not move on' });
+    return { entries, next };
   }
 
   /** Downloads `name` to `destination` (a file path), verified before it appears there. */
@@ -363,6 +400,16 @@ function readSmall(path: string): Buffer | undefined {
 /** A file deleted or renamed (under its new name), and when the server did it. */
 export interface FileChange extends FileEntry {
   at: number;
+}
+
+/** Which part of the listing `dir()` fetches, and where its pages go. */
+export interface DirOptions {
+  /** Only names that start with this. */
+  prefix?: string;
+  /** At most this many entries. */
+  limit?: number;
+  /** Receives each page as it arrives; `dir()` then keeps nothing and resolves with []. */
+  onPage?: (entries: FileEntry[]) => void;
 }
 
 /** A file sent or received, and the byte it resumed from (0 when it started afresh). */

@@ -11,7 +11,7 @@ import { joinAddress } from '../shared/address.js';
 import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
 import type { ChangeResult, Client, StoreOptions, StoreResult } from './client.js';
-import { Session, type Progress } from './session.js';
+import { Session, type DirOptions, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { storeMany, type StoreOutcome } from './store-many.js';
 import { ACTION } from './actions.js';
@@ -123,11 +123,22 @@ export class ShellClient implements Client {
     });
   }
 
-  async dir(): Promise<FileEntry[]> {
+  async dir(options: DirOptions = {}): Promise<FileEntry[]> {
     return this.use(ACTION.dir, true, async (session) => {
-      const files = await session.dir();
-      this.names = { at: Date.now(), names: files.map((f) => f.name) };
-      return files;
+      const kept: FileEntry[] = [];
+      const names: string[] = [];
+      await session.dir({
+        ...options,
+        onPage: (entries) => {
+          names.push(...entries.map((e) => e.name));
+          if (options.onPage) options.onPage(entries);
+          else kept.push(...entries);
+        },
+      });
+      // A whole listing also serves completion for a while.
+      if (options.prefix === undefined && options.limit === undefined)
+        this.names = { at: Date.now(), names };
+      return kept;
     });
   }
 

@@ -74,6 +74,22 @@ export default class Serve extends FexCommand {
       summary:
         'How long a file stored without --expires is kept, e.g. 7d (at most --max-age). Default: --max-age, else for ever.',
     }),
+    'max-files': Flags.integer({
+      summary: `Most files stored in all; 0 for no limit. Default ${DEFAULT_LIMITS.maxFiles}.`,
+      min: 0,
+    }),
+    'max-files-per-handle': Flags.integer({
+      summary: `Most files one handle may own; 0 for no limit. Default ${DEFAULT_LIMITS.maxFilesPerHandle}.`,
+      min: 0,
+    }),
+    'max-connections-per-handle': Flags.integer({
+      summary: `Most connections of one handle; a new one closes its oldest idle one. 0 for no limit. Default ${DEFAULT_LIMITS.maxConnectionsPerHandle}.`,
+      min: 0,
+    }),
+    'max-connections-per-address': Flags.integer({
+      summary: `Most connections from one IP address; more are told the server is full. 0 for no limit. Default ${DEFAULT_LIMITS.maxConnectionsPerAddress}.`,
+      min: 0,
+    }),
     'tls-cert': Flags.string({
       summary: 'PEM certificate chain: serve TLS (clients use fexs://host:port).',
       dependsOn: ['tls-key'],

@@ -7,6 +7,10 @@ export const DEFAULT_PORT = 12345;
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** Largest `dir` listing body a client accepts, in bytes. */
 export const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+/** Most entries in one page of a `dir` listing (the `hello` answer's `limits.maxDirPage`). */
+export const DIR_PAGE_ENTRIES = 1000;
+/** A page of a `dir` listing ends once its body reaches this many bytes, whatever its count. */
+export const DIR_PAGE_BYTES = 256 * 1024;
 /**
  * Files up to this size are sent in the `store` request itself (when the server lists `store` in
  * `bodies`): read whole, hashed, and sent in one frame, so stores can be pipelined.
@@ -61,6 +65,8 @@ export interface ServerInfo {
     maxAge?: number;
     /** The age of a store that asks for none, in seconds; 0 for `maxAge` (or never). */
     defaultAge?: number;
+    /** Most entries in one `dir` page; absent from servers that do not page listings. */
+    maxDirPage?: number;
   };
   types: string[];
   /** Request types that may carry a body of their own (`store`); absent from older servers. */

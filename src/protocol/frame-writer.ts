@@ -1,8 +1,14 @@
 /**
  * Writes frames to a socket one at a time. A frame with a body holds the writer until its last
  * byte is written, so an event raised meanwhile waits its turn instead of landing inside the body.
+ *
+ * Events are the one thing a peer can make pile up without asking for it (every store by anyone
+ * queues an `uploaded` event on every other connection), so the bytes of events waiting here are
+ * bounded: per writer, and across writers by a shared ByteBudget. An event over either bound is
+ * dropped, and once the writer gets its turn again the peer hears how many it missed.
  */
 import type { Writable } from 'node:stream';
+import type { ByteBudget } from '../shared/byte-budget.js';
 import { changedSizeError, FexError } from '../shared/errors.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
@@ -41,19 +47,68 @@ function drained(stream: Writable, timeoutMs: number): Promise<void> {
 export interface FrameWriterOptions {
   /** Most milliseconds to wait for the peer to read; 0 or absent waits for ever. */
   drainTimeoutMs?: number;
+  /** Most bytes of events waiting to be written; absent: no bound. */
+  maxQueuedEventBytes?: number;
+  /** A bound on queued event bytes shared with other writers. */
+  sharedEventBudget?: ByteBudget;
 }
+
+/** What `sendEvent` did with an event. */
+export type EventFate = 'queued' | 'dropped';
 
 export class FrameWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cork: TickCork;
   private readonly drainTimeoutMs: number;
+  private readonly maxQueuedEventBytes: number;
+  private readonly shared: ByteBudget | undefined;
+  /** Bytes of events accepted and not yet handed to the stream. */
+  private queuedEventBytes = 0;
+  /** Events dropped since the peer was last told; a notice is queued while this is above 0. */
+  private dropped = 0;
 
   constructor(
     private readonly stream: Writable,
     options: FrameWriterOptions = {},
   ) {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 0;
+    this.maxQueuedEventBytes = options.maxQueuedEventBytes ?? Infinity;
+    this.shared = options.sharedEventBudget;
     this.cork = new TickCork(stream);
+  }
+
+  /** Bytes of events waiting to be written (for tests and accounting). */
+  get pendingEventBytes(): number {
+    return this.queuedEventBytes;
+  }
+
+  /**
+   * Queues an encoded event frame, which may be the same Buffer for many writers (one encoding
+   * for every listener). Over this writer's bound or the shared one the event is dropped instead,
+   * and a `dropped` event with the count follows the events already queued. Never rejects.
+   */
+  sendEvent(frame: Buffer): EventFate {
+    const size = frame.length;
+    const fits =
+      this.queuedEventBytes + size <= this.maxQueuedEventBytes && (this.shared?.take(size) ?? true);
+    if (!fits) {
+      if (this.dropped++ === 0)
+        void this.exclusive(() => this.tellDropped()).catch(() => undefined);
+      return 'dropped';
+    }
+    this.queuedEventBytes += size;
+    const release = () => {
+      this.queuedEventBytes -= size;
+      this.shared?.give(size);
+    };
+    void this.exclusive(() => this.write(frame).finally(release)).catch(() => undefined);
+    return 'queued';
+  }
+
+  private async tellDropped(): Promise<void> {
+    const count = this.dropped;
+    this.dropped = 0;
+    await this.write(encodeHeader({ type: 'event', event: 'dropped', count }));
   }
 
   /** Sends a frame without body; resolves with the bytes it took. */

@@ -7,7 +7,8 @@ import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
-import { FrameWriter } from '../protocol/frame-writer.js';
+import type { ByteBudget } from '../shared/byte-budget.js';
+import { FrameWriter, type EventFate } from '../protocol/frame-writer.js';
 import { schemaProblem, type RequestOf, type Schema } from '../protocol/schema.js';
 import type { CoreServices } from './core-services.js';
 import type { HandlerEntry, HandlerRegistry } from './handler-registry.js';
@@ -24,6 +25,13 @@ export interface ConnectionServices {
     current: string | undefined,
     identity: Identity,
   ): Promise<{ handle: string; credential?: string }>;
+  /** The bound on event bytes queued on all connections together. */
+  eventBudget?: ByteBudget;
+  /**
+   * Called before the connection starts acting as `handle` (login, register), after identify()
+   * accepted it: may make room by shedding another connection of that handle, or throw to refuse.
+   */
+  admitHandle?(connection: Connection, handle: string): void;
 }
 
 /** Bytes of one request's own frames, for onResponse hooks. */
@@ -62,7 +70,8 @@ export class Connection {
     private readonly server: ConnectionServices,
     private readonly registry: HandlerRegistry,
   ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.address = socket.remoteAddress ?? '?';
+    this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     this.info = Object.freeze(
       Object.defineProperties(
         { id, remote: this.remote, end: () => this.end() },
@@ -80,20 +89,36 @@ export class Connection {
       stallTimeoutMs: ms(limits.transferTimeout),
       headerTimeoutMs: ms(limits.headerTimeout),
     });
-    this.writer = new FrameWriter(socket, { drainTimeoutMs: ms(limits.transferTimeout) });
+    this.writer = new FrameWriter(socket, {
+      drainTimeoutMs: ms(limits.transferTimeout),
+      maxQueuedEventBytes: limits.maxQueuedEventBytes,
+      sharedEventBudget: server.eventBudget,
+    });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
   }
 
   readonly remote: string;
 
-  /** The handle this connection acts as, once identified. */
+  /** The handle this connection acts as, once identified (only through `ctx.identify`). */
   get handle(): string | undefined {
     return this.acting;
   }
 
   private get services(): ServerServices {
     return this.server.plugin;
+  }
+
+  /** The peer's IP address, for the per-address connection limit. */
+  readonly address: string;
+  /** When this connection last finished a request (or opened): the oldest idle is shed first. */
+  lastActive = Date.now();
+  /** Requests started and not yet answered. */
+  private inFlight = 0;
+
+  /** Whether nothing is being served: no request read, running or finishing in the background. */
+  get idle(): boolean {
+    return this.inFlight === 0;
   }
 
   /** Serves requests until the client leaves or the connection breaks. */
@@ -166,6 +191,16 @@ export class Connection {
     await this.writer.send({ type: 'event', ...event } as Header).catch(() => undefined);
   }
 
+  /**
+   * Queues an encoded event frame, shared by every connection it goes to. Events are bounded in
+   * bytes per connection and in total; over the bound it is dropped and the client later told
+   * how many it missed (FrameWriter.sendEvent).
+   */
+  queueEvent(frame: Buffer): EventFate | 'closed' {
+    if (this.socket.destroyed) return 'closed';
+    return this.writer.sendEvent(frame);
+  }
+
   /** Stops after the request in flight, telling the client why. */
   async shutdown(): Promise<void> {
     this.closing = true;
@@ -190,6 +225,16 @@ export class Connection {
     this.closing = true;
   }
 
+  /**
+   * Closes an idle connection to make room for another: the client is told (a `closing` event,
+   * E_BUSY), and the socket goes within a second whether or not it reads that.
+   */
+  shed(): void {
+    this.closing = true;
+    setTimeout(() => this.destroy(), 1000).unref();
+    void this.sendEvent({ event: 'closing', code: 'E_BUSY' }).then(() => this.socket.end());
+  }
+
   /** Drops the connection, after handing the socket what is still held for this tick. */
   destroy(): void {
     this.writer.uncork();
@@ -201,6 +246,7 @@ export class Connection {
     // Without an id no answer can name the request: the client is not speaking the protocol.
     if (id === undefined) throw new FexError('E_BAD_FRAME', { reason: 'a request without "id"' });
     const earlier = this.answered;
+    this.inFlight++;
     let answered!: () => void;
     this.answered = new Promise((resolve) => (answered = resolve));
     // Counted from this request's own frames: with pipelining, the socket carries other
@@ -227,6 +273,8 @@ export class Connection {
       traffic.out += await this.answerError(id, failure);
     } finally {
       answered();
+      this.inFlight--;
+      this.lastActive = Date.now();
       const outcome = {
         ok: failure === undefined,
         ...(failure ? { code: failure.code } : {}),
@@ -301,6 +349,7 @@ export class Connection {
       server: this.services,
       identify: async (identity: Identity) => {
         const who = await this.server.identify(this.acting, identity);
+        if (who.handle !== this.acting) this.server.admitHandle?.(this, who.handle);
         this.acting = who.handle;
         return who;
       },

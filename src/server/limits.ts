@@ -14,4 +14,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxHandleLength: MAX_HANDLE_LENGTH,
   maxAge: 0,
   defaultAge: 0,
+  maxFiles: 1_000_000,
+  maxFilesPerHandle: 250_000,
+  maxConnectionsPerHandle: 32,
+  maxConnectionsPerAddress: 0,
+  maxQueuedEventBytes: 256 * 1024,
+  maxTotalQueuedEventBytes: 32 * 1024 ** 2,
 };

@@ -37,12 +37,37 @@ export interface Limits {
   maxAge: number;
   /** How long a file stored without an expiry is kept, in seconds; 0 for `maxAge` (or for ever). */
   defaultAge: number;
+  /** Most files stored in all, operator's included; 0 for no limit. */
+  maxFiles: number;
+  /** Most files one handle may own; 0 for no limit. */
+  maxFilesPerHandle: number;
+  /** Most connections acting as one handle; a new one sheds the oldest idle. 0 for no limit. */
+  maxConnectionsPerHandle: number;
+  /** Most connections from one IP address at once; more are told the server is busy. 0: none. */
+  maxConnectionsPerAddress: number;
+  /** Most bytes of events waiting to be written to one connection; more are dropped. */
+  maxQueuedEventBytes: number;
+  /** Most bytes of events waiting to be written to all connections together. */
+  maxTotalQueuedEventBytes: number;
 }
 
 /** The stored files, read-only: what a plugin may see of the storage. */
+/** Which part of the listing `FilesView.list()` returns: one page of it, a prefix, or all of it. */
+export interface ListOptions {
+  /** Only names after this one (code point order): the last name of the page before. */
+  after?: string;
+  /** Only names that start with this. */
+  prefix?: string;
+  /** At most this many entries. */
+  limit?: number;
+}
+
 export interface FilesView {
-  /** Every visible file, ordered by name (code point order). */
-  list(): Promise<FileEntry[]>;
+  /**
+   * The visible files, ordered by name (code point order): all of them, or the page `options`
+   * asks for, which costs in proportion to the page, not to the number of files.
+   */
+  list(options?: ListOptions): Promise<FileEntry[]>;
   /**
    * One file from byte `start` (default 0) to its end, a consistent snapshot even if the file is
    * replaced meanwhile. Rejects with E_NOT_FOUND. Destroy the stream if you stop reading early.

@@ -32,6 +32,10 @@ export interface ServeFlags {
   'max-handle-length'?: number;
   'max-age'?: string;
   'default-age'?: string;
+  'max-files'?: number;
+  'max-files-per-handle'?: number;
+  'max-connections-per-handle'?: number;
+  'max-connections-per-address'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -50,7 +54,12 @@ type Config = Record<string, unknown>;
 
 const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
-const SIZE_LIMITS = new Set(['maxFileSize', 'maxHeaderBytes']);
+const SIZE_LIMITS = new Set([
+  'maxFileSize',
+  'maxHeaderBytes',
+  'maxQueuedEventBytes',
+  'maxTotalQueuedEventBytes',
+]);
 /** Seconds, or text like "7d"; 0 (or "never") for none. */
 const DURATION_LIMITS = new Set(['maxAge', 'defaultAge']);
 
@@ -84,6 +93,13 @@ const LIMIT_RULES: Record<keyof Limits, { flag: string; min: number; max?: numbe
   maxHandleLength: { flag: 'max-handle-length', min: 1, max: MAX_HANDLE_LENGTH },
   maxAge: { flag: 'max-age', min: 0 },
   defaultAge: { flag: 'default-age', min: 0 },
+  maxFiles: { flag: 'max-files', min: 0 },
+  maxFilesPerHandle: { flag: 'max-files-per-handle', min: 0 },
+  maxConnectionsPerHandle: { flag: 'max-connections-per-handle', min: 0 },
+  maxConnectionsPerAddress: { flag: 'max-connections-per-address', min: 0 },
+  // Config file only. An event queue that cannot hold one event would drop them all.
+  maxQueuedEventBytes: { flag: 'max-queued-event-bytes', min: 1024 },
+  maxTotalQueuedEventBytes: { flag: 'max-total-queued-event-bytes', min: 1024 },
 };
 
 /**
@@ -167,6 +183,10 @@ export async function resolveServeOptions(
     maxHandleLength: flags['max-handle-length'],
     maxAge: flags['max-age'],
     defaultAge: flags['default-age'],
+    maxFiles: flags['max-files'],
+    maxFilesPerHandle: flags['max-files-per-handle'],
+    maxConnectionsPerHandle: flags['max-connections-per-handle'],
+    maxConnectionsPerAddress: flags['max-connections-per-address'],
   };
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_RULES) as Array<keyof Limits>) {

@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
+import { ByteBudget } from '../shared/byte-budget.js';
 import { encodeHeader } from '../protocol/frame.js';
 import { FexError } from '../shared/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
@@ -19,7 +20,13 @@ import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CoreServices } from './core-services.js';
 import { identify } from './identify.js';
-import type { ConnectionInfo, Limits, ServerPlugin, ServerServices } from './plugin-api.js';
+import type {
+  ConnectionInfo,
+  Limits,
+  ListOptions,
+  ServerPlugin,
+  ServerServices,
+} from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { TlsHandshakes } from './tls-handshakes.js';
@@ -83,7 +90,7 @@ export class FexServer {
         return identity();
       },
       files: Object.freeze({
-        list: () => storage.list(),
+        list: (options?: ListOptions) => storage.list(options),
         read: (name: string, start?: number) => storage.read(name, start),
       }),
       handles: Object.freeze({ has: (handle: string) => handles.has(handle) }),
@@ -103,6 +110,9 @@ export class FexServer {
       plugin: this.services,
       core: this.core,
       identify: (current, claim) => identify(current, claim, handles, limits),
+      // One bound on the event bytes queued on all connections together.
+      eventBudget: new ByteBudget(limits.maxTotalQueuedEventBytes),
+      admitHandle: (connection, handle) => this.admitHandle(connection, handle),
     };
     const accept = (socket: Socket) => this.accept(socket);
     if (options.tls) {
@@ -169,7 +179,13 @@ export class FexServer {
 
   private accept(socket: Socket): void {
     this.handshakes?.done(socket);
-    if (this.connections.size >= this.services.limits.maxConnections) {
+    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
+    const address = socket.remoteAddress ?? '?';
+    const fromAddress = (c: Connection) => c.address === address;
+    if (
+      this.connections.size >= maxConnections ||
+      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
+    ) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
       // A flood of them is not answered at all, and none outlives a fixed second.
@@ -196,22 +212,56 @@ export class FexServer {
     void connection.serve();
   }
 
+  private count(which: (connection: Connection) => boolean): number {
+    let n = 0;
+    for (const connection of this.connections) if (which(connection)) n++;
+    return n;
+  }
+
+  /** Sheds the oldest idle connection that `which` picks; false if there is none. */
+  private shedOldest(which: (connection: Connection) => boolean): boolean {
+    let oldest: Connection | undefined;
+    for (const c of this.connections)
+      if (c.idle && which(c) && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
+    if (!oldest) return false;
+    this.services.log.info(`connection ${oldest.remote} shed to make room`);
+    this.connections.delete(oldest);
+    oldest.shed();
+    return true;
+  }
+
+  /**
+   * One handle holds at most maxConnectionsPerHandle connections: a new one sheds that handle's
+   * oldest idle connection, and is refused (E_BUSY) if every one of them is busy.
+   */
+  private admitHandle(connection: Connection, handle: string): void {
+    const max = this.services.limits.maxConnectionsPerHandle;
+    if (max === 0) return;
+    const key = handleKey(handle);
+    const same = (c: Connection) =>
+      c !== connection && c.handle !== undefined && handleKey(c.handle) === key;
+    if (this.count(same) < max) return;
+    if (!this.shedOldest(same)) throw new FexError('E_BUSY');
+  }
+
   private sendTo(handle: string, event: Record<string, unknown>): number {
     const key = handleKey(handle);
-    let sent = 0;
-    for (const connection of this.connections)
-      if (connection.handle && handleKey(connection.handle) === key) {
-        void connection.sendEvent(event);
-        sent++;
-      }
-    return sent;
+    return this.fanOut(event, (c) => c.handle !== undefined && handleKey(c.handle) === key);
   }
 
   private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
     // A store that expires: the sweep wakes for it if it is the next file due.
     if (event.event === 'uploaded' && typeof event.expires === 'number')
       this.sweeper.wake(event.expires);
+    this.fanOut(event, (c) => c.info !== except && c.handle !== undefined);
+  }
+
+  /** Encodes an event once and queues the same bytes on every connection picked. */
+  private fanOut(event: Record<string, unknown>, which: (c: Connection) => boolean): number {
+    const frame = encodeHeader({ type: 'event', ...event });
+    let sent = 0;
     for (const connection of this.connections)
-      if (connection.info !== except && connection.handle) void connection.sendEvent(event);
+      if (which(connection) && connection.queueEvent(frame) !== 'closed') sent++;
+    return sent;
   }
 }

@@ -34,9 +34,12 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
   E_BAD_OPERATOR_KEY: "`operator-delete` with a key other than the server's `.fex/operator-key`",
   E_TOO_LARGE: "the announced size is above the server's limit",
   E_DISK_FULL: "the server's disk or quota is full",
+  E_TOO_MANY_FILES:
+    'a store of a new name would pass the most files the server holds, or one handle may own',
   E_CHECKSUM: 'the received bytes do not have the announced SHA-256',
   E_SIZE: 'the received bytes are not the announced size',
-  E_BUSY: 'the server is at its connection limit',
+  E_BUSY:
+    'the server is at its connection limit, in all, from this address, or for this handle (every one of its connections busy)',
   E_SHUTTING_DOWN: 'the server is stopping (SIGINT/SIGTERM)',
   E_TIMEOUT: 'the server closed the connection after a timeout',
   E_INTERNAL: 'a handler failed unexpectedly; the server stays up',

@@ -101,6 +101,7 @@ const table = {
     exit: EXIT.limit,
   },
   E_DISK_FULL: { message: 'The server has no space left for this file.', exit: EXIT.limit },
+  E_TOO_MANY_FILES: { message: 'Upload refused: {reason}.', exit: EXIT.limit },
   E_CHECKSUM: {
     message: 'Transfer of {name} failed its checksum; nothing was kept.',
     exit: EXIT.integrity,

@@ -28,4 +28,10 @@ export {
   type StorageFixture,
 } from './storage-contract.js';
 export { MemoryStorage, MemoryVolume } from './memory-storage.js';
-export type { Storage, PendingPut, PutOptions, StoredFile } from '../server/storage/storage.js';
+export type {
+  Storage,
+  ListOptions,
+  PendingPut,
+  PutOptions,
+  StoredFile,
+} from '../server/storage/storage.js';

@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FexError } from '../shared/errors.js';
 import { nameKey, nameProblem } from '../protocol/names.js';
+import { byCodePoint } from '../shared/code-point-order.js';
 import { committedFile, isExpired } from '../server/storage/meta-record.js';
 import type {
   ExpireResult,
+  ListOptions,
   PendingPut,
   PutOptions,
   Storage,
@@ -29,12 +31,26 @@ export class MemoryStorage implements Storage {
 
   async close(): Promise<void> {}
 
-  async list(): Promise<StoredFile[]> {
+  // A scan and a sort per page: simple, where LocalStorage keeps a sorted index instead.
+  async list(options: ListOptions = {}): Promise<StoredFile[]> {
+    const { after, prefix = '', limit = Infinity } = options;
     const now = Date.now();
+    const wanted = (file: StoredFile) =>
+      !isExpired(file, now) &&
+      file.name.startsWith(prefix) &&
+      (after === undefined || byCodePoint(file.name, after) > 0);
     return [...this.volume.files.values()]
       .map(({ file }) => file)
-      .filter((file) => !isExpired(file, now))
-      .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+      .filter(wanted)
+      .sort((a, b) => byCodePoint(a.name, b.name))
+      .slice(0, Math.max(0, limit));
+  }
+
+  count(owner?: string | null): number {
+    let n = 0;
+    for (const { file } of this.volume.files.values())
+      if (owner === undefined || file.owner === owner) n++;
+    return n;
   }
 
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {

@@ -122,6 +122,29 @@ export function storageSuite(name: string, makeStorage: () => Promise<StorageFix
       assert.ok((await drain(read.stream)).equals(data));
     });
 
+    it('lists a page after a name, by prefix and limit, and counts files per owner', async () => {
+      const storage = await empty();
+      for (const name of ['b2', 'a1', 'b1', 'B0']) await store(storage, name, 'Ann', name);
+      await store(storage, 'b3', 'Bob', 'b3');
+      const names = async (options?: Parameters<Storage['list']>[0]) =>
+        (await storage.list(options)).map((f) => f.name);
+      assert.deepEqual(await names(), ['B0', 'a1', 'b1', 'b2', 'b3']);
+      assert.deepEqual(await names({ prefix: 'b', limit: 2 }), ['b1', 'b2']);
+      assert.deepEqual(await names({ prefix: 'b', after: 'b1' }), ['b2', 'b3']);
+      assert.deepEqual(await names({ after: 'a1', limit: 1 }), ['b1']);
+      assert.deepEqual([storage.count(), storage.count('Ann'), storage.count('Bob')], [5, 4, 1]);
+      await store(storage, 'b1', 'Ann', 'again');
+      await storage.remove('b2', 'Ann');
+      assert.deepEqual([storage.count(), storage.count('Ann')], [4, 3]);
+      // A rename moves the name in the order; an expired file is skipped and the page filled on.
+      await storage.rename('a1', 'c1', 'Ann');
+      await storePut(storage, 'b2', { owner: 'Bob', ageMs: 0 }, 'gone');
+      assert.deepEqual(await names({ after: 'b1', limit: 2 }), ['b3', 'c1']);
+      assert.deepEqual(await names({ prefix: 'c' }), ['c1']);
+      await storage.expire(Date.now());
+      assert.deepEqual([storage.count(), storage.count('Ann'), storage.count('Bob')], [4, 3, 1]);
+    });
+
     it('stores an empty file', async () => {
       const storage = await empty();
       const stored = await store(storage, 'empty', 'User1', Buffer.alloc(0));

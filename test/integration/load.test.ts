@@ -12,16 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { Session } from '../../src/client/session.js';
 import { cleanup, startServer, tempDir } from '../helpers/harness.js';
+import { procField } from '../helpers/proc.js';
 
 const CLIENTS = 500;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** A field of /proc/<pid>/<file> ("Max open files", "VmHWM", ...), or undefined off Linux. */
-async function procField(pid: number | 'self', file: string, field: string): Promise<string[]> {
-  const text = await readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => '');
-  const line = text.split('\n').find((l) => l.startsWith(field));
-  return line ? line.slice(field.length).replace(/^:/, '').trim().split(/\s+/) : [];
-}
 
 describe('load', () => {
   after(cleanup);

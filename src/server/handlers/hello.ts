@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../../protocol/constants.js';
+import { DIR_PAGE_ENTRIES, PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { FexError } from '../../shared/errors.js';
 import { coreHandler } from '../core-services.js';
 
@@ -21,6 +21,7 @@ export const hello = coreHandler({
         maxHandleLength: ctx.server.limits.maxHandleLength,
         maxAge: ctx.server.limits.maxAge,
         defaultAge: ctx.server.limits.defaultAge,
+        maxDirPage: DIR_PAGE_ENTRIES,
       },
       types: ctx.server.types(),
       bodies: ctx.server.bodyTypes(),

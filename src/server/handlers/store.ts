@@ -2,6 +2,7 @@ import { FexError } from '../../shared/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
 import { storeAgeMs } from '../expiry.js';
 import { coreHandler, type CoreServices } from '../core-services.js';
+import { takeRoom } from '../file-limits.js';
 import type { RequestContext } from '../plugin-api.js';
 import type { PendingPut, PutOptions, StoredFile } from '../storage/storage.js';
 import { admitName } from './admit-name.js';
@@ -112,11 +113,16 @@ export const store = coreHandler({
     };
     let stored: StoredFile;
     let from = 0;
-    if (sha256 !== undefined) {
-      stored = await storeWithBody(ctx, name, size, sha256, request.body ?? 0, options);
-    } else {
-      const pending = await ctx.server.storage.put(name, options);
-      ({ stored, from } = await storeInSteps(ctx, pending, name, size));
+    const giveBack = await takeRoom(ctx.server, owner, name);
+    try {
+      if (sha256 !== undefined) {
+        stored = await storeWithBody(ctx, name, size, sha256, request.body ?? 0, options);
+      } else {
+        const pending = await ctx.server.storage.put(name, options);
+        ({ stored, from } = await storeInSteps(ctx, pending, name, size));
+      }
+    } finally {
+      giveBack();
     }
     ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });

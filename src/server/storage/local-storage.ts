@@ -35,10 +35,18 @@ import { hashFile, ioError } from './fs-helpers.js';
 import { Journal } from './journal.js';
 import { replayJournal } from './journal-replay.js';
 import { LocalPendingPut, type PutHost } from './local-pending-put.js';
+import { NameOrder } from './name-order.js';
 import { isExpired, type MetaRecord } from './meta-record.js';
 import { reconcile } from './reconcile.js';
 import { finishRenames } from './rename-recovery.js';
-import type { ExpireResult, PendingPut, PutOptions, Storage, StoredFile } from './storage.js';
+import type {
+  ExpireResult,
+  ListOptions,
+  PendingPut,
+  PutOptions,
+  Storage,
+  StoredFile,
+} from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
 import { restoreLogged } from './wal-restore.js';
 import { WAL_MAX_BYTES } from './wal.js';
@@ -59,6 +67,8 @@ export class LocalStorage implements Storage {
   private readonly partialDir: string;
   private readonly journalPath: string;
   private readonly index = new Map<string, MetaRecord>();
+  /** The index's names in listing order, and each owner's count; kept by setRecord and forget. */
+  private readonly order = new NameOrder();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   private readonly keys = new Map<string, string>();
   /** Aside files an upload is writing now; a second upload of the same file must not share one. */
@@ -141,12 +151,21 @@ export class LocalStorage implements Storage {
     for (const record of found.values()) this.setRecord(record);
   }
 
-  async list(): Promise<StoredFile[]> {
+  async list(options: ListOptions = {}): Promise<StoredFile[]> {
+    const { limit = Infinity } = options;
     const now = Date.now();
-    return [...this.index.values()]
-      .filter((record) => !isExpired(record, now))
-      .sort((a, b) => byCodePoint(a.name, b.name))
-      .map(publicView);
+    const files: StoredFile[] = [];
+    if (limit <= 0) return files;
+    // An expired file not yet swept is skipped, and the page filled from the names after it.
+    for (const name of this.order.from(options)) {
+      const record = this.index.get(name) as MetaRecord;
+      if (!isExpired(record, now) && files.push(publicView(record)) >= limit) break;
+    }
+    return files;
+  }
+
+  count(owner?: string | null): number {
+    return owner === undefined ? this.order.size : this.order.countOf(owner);
   }
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
@@ -459,6 +478,7 @@ export class LocalStorage implements Storage {
 
   /** `data`: the record's bytes are in its journal line, to checkpoint later. */
   private setRecord(record: MetaRecord, data?: string): void {
+    this.order.add(record.name, record.owner, this.index.get(record.name)?.owner);
     this.index.set(record.name, record);
     this.keys.set(nameKey(record.name), record.name);
     if (data === undefined) this.checkpointer.drop(record.name);
@@ -466,6 +486,8 @@ export class LocalStorage implements Storage {
   }
 
   private forget(name: string): void {
+    const record = this.index.get(name);
+    if (record) this.order.remove(name, record.owner);
     this.index.delete(name);
     // A file renamed to a name of the same key (a change of case) holds the key now.
     if (this.keys.get(nameKey(name)) === name) this.keys.delete(nameKey(name));
@@ -549,11 +571,6 @@ export class LocalStorage implements Storage {
     });
     return run;
   }
-}
-
-/** Code point order, which is UTF-8 byte order; `<` on strings compares UTF-16 code units. */
-function byCodePoint(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /**

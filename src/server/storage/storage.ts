@@ -5,8 +5,11 @@
  */
 import type { Readable } from 'node:stream';
 import type { FileEntry } from '../../protocol/constants.js';
+import type { ListOptions } from '../plugin-api.js';
 
 export type StoredFile = FileEntry;
+/** The same page options plugins give `files.list()`. */
+export type { ListOptions };
 
 export interface PutOptions {
   /** The handle storing the file; only this owner may later replace it. */
@@ -67,10 +70,17 @@ export interface Storage {
   /** Prepares the backend: creates what is missing, reconciles what a crash left behind. */
   open(): Promise<void>;
   /**
-   * Every visible file, ordered by name (code point order). A file whose expiry time has come is
-   * not visible anywhere (list, stat, read, put's checks) even before `expire()` removes it.
+   * The visible files, ordered by name (code point order): all of them, or the part `options`
+   * asks for. A page costs in proportion to its own size, not to the number of files. A file
+   * whose expiry time has come is not visible anywhere (list, read, put's checks) even before
+   * `expire()` removes it; a page skips it and is filled from the names after it.
    */
-  list(): Promise<StoredFile[]>;
+  list(options?: ListOptions): Promise<StoredFile[]>;
+  /**
+   * How many files are stored: all, or those `owner` owns (null: the operator's). Answered
+   * without a scan, for the file limits; a file past its expiry counts until `expire()` removes it.
+   */
+  count(owner?: string | null): number;
   /**
    * Starts an upload. Rejects with E_NOT_OWNER when the name belongs to another owner and with
    * E_NAME_CLASH when it differs only in case or Unicode form from a stored name.
