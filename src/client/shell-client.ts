@@ -3,9 +3,11 @@
  * /leave, so the shell stays registered and hears other users' uploads as they happen. The same
  * command classes run on it as on the one-shot client; only the lifetime of the session differs.
  */
+import { EVENTS } from '../protocol/answers.js';
 import type { FileEntry, Header, UploadedEvent } from '../protocol/constants.js';
 import { FexError } from '../protocol/errors.js';
 import { handleProblem, nameProblem } from '../protocol/names.js';
+import { schemaProblem } from '../protocol/schema.js';
 import { joinAddress } from './address.js';
 import { printable } from './messages.js';
 import { claimHandle } from './claim-handle.js';
@@ -207,9 +209,9 @@ export class ShellClient implements Client {
       if (typeof event.line === 'string') this.options.onNotice?.(printable(event.line));
       return;
     }
-    const { handle, name, size, time } = event;
-    if (typeof handle !== 'string' || typeof name !== 'string') return;
-    if (typeof size !== 'number' || typeof time !== 'number') return;
+    // An event answers nothing, so a malformed one is dropped rather than ending the session.
+    if (schemaProblem(event, EVENTS.uploaded!, { extra: 'ignore' })) return;
+    const { handle, name, size, time } = event as unknown as UploadedEvent;
     // What the server sends is displayed only if it displays as what it is.
     if (handleProblem(handle) || nameProblem(name)) return;
     this.names = undefined;
