@@ -7,10 +7,13 @@ import { stat } from 'node:fs/promises';
 import { FexError } from '../protocol/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from './address.js';
-import { claimHandle } from './claim-handle.js';
+import { claimHandle, loginHandle } from './claim-handle.js';
 import type { Client, ClientOptions, StoreResult } from './client.js';
 import { Session, type Progress } from './session.js';
 import { ClientState } from './state.js';
+
+/** How a session comes to act as a handle (claim-handle.ts). */
+type Claim = (session: Session, state: ClientState, handle: string) => Promise<unknown>;
 
 export class OneShotClient implements Client {
   private statePromise: Promise<ClientState> | undefined;
@@ -37,19 +40,42 @@ export class OneShotClient implements Client {
   }
 
   async register(handle: string) {
-    const server = await this.server('Registration');
-    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     // Registering again from the client that holds the credential is a login.
+    return this.becomeDefault(handle, 'Registration', claimHandle);
+  }
+
+  /**
+   * Checks that the credential this account holds for the handle is good on the server, and
+   * makes the handle the server's default for later commands. Never registers.
+   */
+  async login(handle: string) {
+    return this.becomeDefault(handle, 'Login', loginHandle, async (state, server) => {
+      // Said before connecting: without a credential there is nothing to send.
+      if (!state.credential(server, handle))
+        throw new FexError('NO_CREDENTIAL', { handle, server });
+    });
+  }
+
+  /** Acts as `handle` the way `claim` says, then makes it the server's default handle. */
+  private async becomeDefault(
+    handle: string,
+    action: string,
+    claim: Claim,
+    precheck?: (state: ClientState, server: string) => Promise<void>,
+  ) {
+    const server = await this.server(action);
+    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     const state = await this.state();
+    await precheck?.(state, server);
     return this.withSession(
       server,
-      'Registration',
+      action,
       async (session) => {
         state.setDefaultHandle(session.server, session.handle as string);
         await state.save();
         return { handle: session.handle as string, server };
       },
-      { handle },
+      { handle, claim },
     );
   }
 
@@ -112,7 +138,13 @@ export class OneShotClient implements Client {
     {
       handle = this.options.handle,
       pipelined = false,
-    }: { handle?: string; pipelined?: boolean } = {},
+      claim = claimHandle,
+    }: {
+      handle?: string;
+      pipelined?: boolean;
+      /** How the session comes to act as the handle: login, or register if none is held. */
+      claim?: Claim;
+    } = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
@@ -120,7 +152,7 @@ export class OneShotClient implements Client {
       handle ??= state.defaultHandle(session.server);
       if (handle === undefined) throw new FexError('NO_HANDLE', { action });
       // A handle this client never claimed is claimed now, so scripts need no separate step.
-      const claimed = claimHandle(session, state, handle);
+      const claimed = claim(session, state, handle);
       if (!pipelined) {
         await claimed;
         return await task(session);

@@ -132,6 +132,11 @@ const table = {
     message: '{action} cancelled. The connection was closed; /join to connect again.',
     exit: EXIT.failure,
   },
+  NO_CREDENTIAL: {
+    message:
+      'Login failed. This account holds no credential for {handle} on {server}; register the handle first.',
+    exit: EXIT.auth,
+  },
   NO_HANDLE: {
     message:
       '{action} failed. Please register first: fex register <handle> (or give --handle / FEX_HANDLE).',

@@ -11,7 +11,7 @@ import { commandSyntax } from '../cli/syntax.js';
  * oclif lists commands by name; `/?` lists fex's in the order a session uses them, then any
  * other (a plugin's) by name.
  */
-const TABLE_ORDER = ['join', 'leave', 'register', 'store', 'dir', 'get'];
+const TABLE_ORDER = ['join', 'leave', 'register', 'login', 'store', 'dir', 'get'];
 
 /**
  * Commands of the table that are not actions on a session: `shell` would start a second shell on

@@ -72,13 +72,15 @@ describe('completion', () => {
   it('completes command names, with a space where arguments follow', async () => {
     assert.deepEqual(await complete('/st', sources), [['/store '], '/st']);
     assert.deepEqual(await complete('/d', sources), [['/dir'], '/d']);
-    assert.deepEqual(await complete('/l', sources), [['/leave'], '/l']);
+    assert.deepEqual(await complete('/le', sources), [['/leave'], '/le']);
+    assert.deepEqual(await complete('/l', sources), [['/leave', '/login '], '/l']);
     assert.deepEqual(await complete('/e', sources), [['/exit'], '/e']);
     const [all] = await complete('', sources);
     assert.deepEqual(all, [
       '/join ',
       '/leave',
       '/register ',
+      '/login ',
       '/store ',
       '/dir',
       '/get ',
@@ -155,6 +157,7 @@ describe('the command table in the shell', () => {
         '/join <server_ip_add> <port>',
         '/leave',
         '/register <handle>',
+        '/login <handle>',
         '/store <filename>',
         '/dir [--long]',
         '/get <filename> [-o PATH]',

@@ -86,9 +86,10 @@ export class LiveShell {
     running.add(this);
   }
 
-  static start(user: User, args: string[] = ['shell']): LiveShell {
+  /** A shell of `user`, started in `cwd` (the user's home unless given). */
+  static start(user: User, args: string[] = ['shell'], cwd = user.home): LiveShell {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: user.home,
+      cwd,
       env: cleanEnv(user.home),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
