@@ -10,6 +10,8 @@ import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import { schemaProblem, type Schema } from '../protocol/schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
+import type { LogEvent } from './logger.js';
+import { isClientGone, requestEvent } from './request-log.js';
 import type { ConnectionInfo, Handler, RequestContext, ServerServices } from './plugin-api.js';
 
 /** Bytes of one request's own frames, for onResponse hooks. */
@@ -19,6 +21,8 @@ interface Traffic {
   /** Where the request stopped reading, once detached (later bytes are other requests'). */
   inEnd: number | undefined;
   out: number;
+  /** The fields of the last answer frame sent, for the log's line. */
+  answer?: Header;
 }
 
 /** Most requests of one connection finishing in the background at once (backpressure). */
@@ -39,6 +43,11 @@ export class Connection implements ConnectionInfo {
   private toldShutdown = false;
   private readonly reader: FrameReader;
   private readonly writer: FrameWriter;
+  /** Whether the client said goodbye (`leave`), for the disconnect line. */
+  private left = false;
+  /** Why the server ended the connection, when it did, for the disconnect line. */
+  private endedBy: { reason: string; outcome: LogEvent['outcome'] } | undefined;
+  private requests = 0;
 
   constructor(
     readonly id: number,
@@ -58,9 +67,36 @@ export class Connection implements ConnectionInfo {
     this.writer = new FrameWriter(socket, { drainTimeoutMs: ms(limits.transferTimeout) });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
+    this.logEvent({ event: 'join', outcome: 'ok', msg: `${this.remote} joined` });
+    socket.once('close', () => this.logDisconnect());
   }
 
   readonly remote: string;
+
+  private logEvent(entry: LogEvent): void {
+    this.services.log.event({ handle: this.handle, remote: this.remote, ...entry });
+  }
+
+  /** One line when the connection is gone: who, and whether they left or were cut off. */
+  private logDisconnect(): void {
+    const who = this.handle ? `${this.handle} (${this.remote})` : this.remote;
+    const ended = this.left
+      ? { reason: 'left', outcome: 'ok' as const }
+      : this.shuttingDown
+        ? { reason: 'the server is stopping', outcome: 'ok' as const }
+        : (this.endedBy ?? {
+            reason: 'the client closed the connection without leaving',
+            outcome: 'cancelled' as const,
+          });
+    const count = `${this.requests} request${this.requests === 1 ? '' : 's'}`;
+    this.logEvent({
+      event: 'disconnect',
+      outcome: ended.outcome,
+      reason: ended.reason,
+      requests: this.requests,
+      msg: this.left ? `${who} left (${count})` : `${who} disconnected: ${ended.reason} (${count})`,
+    });
+  }
 
   /** Serves requests until the client leaves or the connection breaks. */
   async serve(): Promise<void> {
@@ -84,11 +120,11 @@ export class Connection implements ConnectionInfo {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
       await this.settled();
       if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
-        this.services.log.info(`connection ${this.remote}: ${error.message}`);
+        this.endedBy = { reason: error.message, outcome: 'refused' };
         await this.answerError(undefined, error).catch(() => undefined);
       }
       if (error instanceof FexError && error.code === 'E_TIMEOUT') {
-        this.services.log.info(`connection ${this.remote} closed: ${error.message}`);
+        this.endedBy = { reason: error.message, outcome: 'cancelled' };
         await this.sendEvent({ event: 'closing', code: error.code, details: error.details });
         this.destroy();
       }
@@ -180,17 +216,26 @@ export class Connection implements ConnectionInfo {
     const context = this.context(id, earlier, detach, traffic);
     const startedAt = Date.now();
     let failure: FexError | undefined;
+    let cause: unknown;
+    this.requests++;
     try {
       const handler = this.admit(header);
       for (const hook of this.registry.hooks('onRequest')) await hook(context, header);
       await handler.run(context, header);
+      if (header.type === 'leave') this.left = true;
     } catch (error) {
       failure = this.asAnswer(error, header.type);
+      if (failure.code === 'E_INTERNAL' && !(error instanceof FexError)) cause = error;
       if (isStreamFatal(failure)) throw failure;
       await earlier;
       traffic.out += await this.answerError(id, failure);
     } finally {
       answered();
+      // A frame that breaks the stream is the disconnect line's reason, not a request's line.
+      if (!(failure && isStreamFatal(failure) && failure.code !== 'CONNECTION_LOST')) {
+        const entry = requestEvent(this, header, traffic.answer, failure, cause);
+        if (entry) this.services.log.event(entry);
+      }
       const outcome = {
         ok: failure === undefined,
         ...(failure ? { code: failure.code } : {}),
@@ -224,13 +269,17 @@ export class Connection implements ConnectionInfo {
     return handler;
   }
 
-  /** What the client hears of a failure; anything but a FexError is logged and kept vague. */
+  /**
+   * What the client hears of a failure; anything but a FexError is kept vague (the log has it).
+   * A client that went away mid-answer (a cancelled download) is no failure of the server's.
+   */
   private asAnswer(error: unknown, type: string): FexError {
     if (error instanceof FexError) return error;
+    if (isClientGone(error) || this.socket.destroyed)
+      return new FexError('CONNECTION_LOST', { during: ' during a transfer' });
     // A full disk is the client's to know, whichever storage backend or plugin ran into it.
     const errno = (error as NodeJS.ErrnoException | undefined)?.code;
     if (errno === 'ENOSPC' || errno === 'EDQUOT') return new FexError('E_DISK_FULL');
-    this.services.log.error(`"${type}" failed: ${String((error as Error)?.stack ?? error)}`);
     return new FexError('E_INTERNAL', { reason: `the "${type}" handler failed` });
   }
 
@@ -260,9 +309,14 @@ export class Connection implements ConnectionInfo {
     return {
       connection: this,
       server: this.services,
-      reply: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'ok', id })),
-      replyWithBody: (fields, size, body) =>
-        inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body)),
+      reply: (fields = {}) => {
+        traffic.answer = { ...fields, type: 'ok' };
+        return inTurn(() => this.writer.send({ ...fields, type: 'ok', id }));
+      },
+      replyWithBody: (fields, size, body) => {
+        traffic.answer = { ...fields, type: 'ok' };
+        return inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body));
+      },
       proceed: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'continue', id })),
       receive: (type, schema) => {
         if (detached) throw new Error('receive() after detach()');

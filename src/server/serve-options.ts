@@ -11,6 +11,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/consta
 import { FexError } from '../protocol/errors.js';
 import { MAX_HANDLE_LENGTH, MAX_NAME_BYTES } from '../protocol/names.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
 import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
 import { parseSize } from './sizes.js';
@@ -31,6 +32,7 @@ export interface ServeFlags {
   'max-handle-length'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
+  'log-format'?: string;
 }
 
 export interface ServeOptions {
@@ -41,11 +43,21 @@ export interface ServeOptions {
   limits: Limits;
   /** Paths of the PEM certificate chain and key, to serve TLS. */
   tls?: { cert: string; key: string };
+  logFormat: LogFormat;
 }
 
 type Config = Record<string, unknown>;
 
-const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
+const CONFIG_KEYS = new Set([
+  'host',
+  'port',
+  'dir',
+  'limits',
+  'plugins',
+  'tlsCert',
+  'tlsKey',
+  'logFormat',
+]);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
 const SIZE_LIMITS = new Set(['maxFileSize', 'maxHeaderBytes']);
 
@@ -133,7 +145,12 @@ export async function resolveServeOptions(
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new FexError('BAD_PARAMS');
 
+  const logFormat = flags['log-format'] ?? config.logFormat ?? 'text';
+  if (!LOG_FORMATS.includes(logFormat as LogFormat))
+    throw bad(`"logFormat" in the config file must be one of ${LOG_FORMATS.join(', ')}`);
+
   return {
+    logFormat: logFormat as LogFormat,
     host: flags.host ?? (typeof config.host === 'string' ? config.host : DEFAULT_HOST),
     port,
     dir: flags.dir ? resolve(cwd, flags.dir) : (fromConfig('dir') ?? resolve(cwd, 'server-files')),

@@ -15,7 +15,6 @@ export const register: Handler = {
       throw new FexError('E_HANDLE_TOO_LONG', { handle, max });
     const credential = await ctx.server.handles.register(handle);
     ctx.connection.handle = handle;
-    ctx.server.log.info(`${ctx.connection.remote} registered ${handle}`);
     await ctx.reply({ handle, credential });
   },
 };

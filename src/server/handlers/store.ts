@@ -103,7 +103,6 @@ export const store: Handler = {
       const pending = await ctx.server.storage.put(name, { owner, size });
       ({ stored, from } = await storeInSteps(ctx, pending, size));
     }
-    ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });
     ctx.server.broadcast(
       { event: 'uploaded', handle: owner, name, size: stored.size, time: stored.time },
