@@ -332,7 +332,7 @@ describe('a client that stops reading', () => {
     lazy.send({ type: 'get', id: 3, name: 'big.bin' });
     lazy.socket.pause(); // never reads the body
     await server.waitForLine(
-      /closed: The server closed the connection: the other side stopped reading\.$/,
+      /^\S+ \S+ Lazy \(127\.0\.0\.1:\d+\) disconnected: The server closed the connection: the other side stopped reading\. \(\d+ requests\)$/,
     );
     lazy.close();
     const r = await user.run(['dir', '--server', server.address, '--handle', 'Sitter']);
