@@ -25,6 +25,8 @@ export interface Client {
   join(host: string, port: string): Promise<{ server: string }>;
   leave(): Promise<{ server: string }>;
   register(handle: string): Promise<{ handle: string; server: string }>;
+  /** Acts as a handle this account already holds a credential for; never registers. */
+  login(handle: string): Promise<{ handle: string; server: string }>;
   store(path: string, progress?: Progress, options?: StoreOptions): Promise<StoreResult>;
   dir(): Promise<FileEntry[]>;
   /** Deletes a file this handle stored. */

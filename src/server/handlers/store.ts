@@ -118,7 +118,6 @@ export const store = coreHandler({
       const pending = await ctx.server.storage.put(name, options);
       ({ stored, from } = await storeInSteps(ctx, pending, name, size));
     }
-    ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });
     const expires = stored.expires === undefined ? {} : { expires: stored.expires };
     ctx.server.broadcast(
