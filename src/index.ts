@@ -23,7 +23,7 @@ export {
 } from './server/plugin-api.js';
 export type { Schema, FieldKind, RequestOf } from './protocol/schema.js';
 export type { Header, FileEntry } from './protocol/constants.js';
-export type { Logger } from './server/logger.js';
+export type { LogEvent, Logger } from './server/logger.js';
 export {
   FexError,
   EXIT,

@@ -25,6 +25,8 @@ export interface Client {
   join(host: string, port: string): Promise<{ server: string }>;
   leave(): Promise<{ server: string }>;
   register(handle: string): Promise<{ handle: string; server: string }>;
+  /** Acts as a handle this account already holds a credential for; never registers. */
+  login(handle: string): Promise<{ handle: string; server: string }>;
   store(path: string, progress?: Progress, options?: StoreOptions): Promise<StoreResult>;
   /** The listing, or part of it; with `onPage`, page by page as it arrives (see Session.dir). */
   dir(options?: DirOptions): Promise<FileEntry[]>;

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect, isIP, type Socket } from 'node:net';
+import { answerProblem } from '../protocol/answers.js';
 import type { Header } from '../protocol/constants.js';
 import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
@@ -24,6 +25,8 @@ export interface RequestHandlers {
 }
 
 interface Pending extends RequestHandlers {
+  /** The request's type, which says what its answers must hold. */
+  type: string;
   resolve(header: Header): void;
   reject(error: Error): void;
 }
@@ -143,7 +146,7 @@ export class ClientConnection extends EventEmitter {
     const id = this.nextId++;
     this.watchdog.activity();
     return new Promise<Header>((resolve, reject) => {
-      this.pending.set(id, { ...handlers, resolve, reject });
+      this.pending.set(id, { ...handlers, type: String(fields.type), resolve, reject });
       const header = { ...fields, id } as Header;
       const sent = body
         ? this.writer.sendWithBody(header, body.length, [body])
@@ -202,6 +205,9 @@ export class ClientConnection extends EventEmitter {
   private async answer(id: number, header: Header): Promise<void> {
     const pending = this.pending.get(id);
     if (!pending) throw new FexError('E_BAD_FRAME', { reason: `answer to unknown request ${id}` });
+    // Checked before anything reads a field: a server out of the protocol is not followed.
+    const problem = answerProblem(pending.type, header);
+    if (problem) throw new FexError('E_BAD_FRAME', { reason: problem });
     if (header.type === 'continue') {
       if (!pending.onContinue) throw new FexError('E_BAD_FRAME', { reason: 'unexpected continue' });
       const onContinue = pending.onContinue;

@@ -4,7 +4,9 @@
  * shown only if it displays as what it is: names and handles must pass the rules.
  */
 import type { Header } from '../protocol/constants.js';
+import { EVENTS } from '../protocol/answers.js';
 import { handleProblem, nameProblem } from '../protocol/names.js';
+import { schemaProblem } from '../protocol/schema.js';
 import { messages } from './messages.js';
 
 const isName = (v: unknown): v is string => typeof v === 'string' && !nameProblem(v);
@@ -36,5 +38,7 @@ const LINES: Record<string, (event: Header) => string | undefined> = {
 export function fileEventLine(event: Header): { line?: string } | undefined {
   const kind = typeof event.event === 'string' ? event.event : '';
   if (!Object.hasOwn(LINES, kind)) return undefined;
+  // An event answers nothing, so a malformed one is dropped rather than ending the session.
+  if (schemaProblem(event, EVENTS[kind]!, { extra: 'ignore' })) return { line: undefined };
   return { line: LINES[kind]!(event) };
 }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { EXIT, FexError } from '../shared/errors.js';
 import { handleProblem } from '../protocol/names.js';
 import { formatServer, joinAddress, parseServer } from '../shared/address.js';
-import { claimHandle } from './claim-handle.js';
+import { claimHandle, loginHandle } from './claim-handle.js';
 import type { ChangeResult, Client, ClientOptions, StoreOptions, StoreResult } from './client.js';
 import { Session, type DirOptions, type Progress } from './session.js';
 import { ClientState } from './state.js';
@@ -36,6 +36,9 @@ function implicitClaimRefused(error: unknown, action: string, handle: string, se
 const STORE_HINT =
   'Run the same command again to resume: the server keeps what it received of a file over 64 KiB for a day.';
 
+/** How a session comes to act as a handle (claim-handle.ts). */
+type Claim = (session: Session, state: ClientState, handle: string) => Promise<unknown>;
+
 export class OneShotClient implements Client {
   private statePromise: Promise<ClientState> | undefined;
 
@@ -61,19 +64,42 @@ export class OneShotClient implements Client {
   }
 
   async register(handle: string) {
-    const server = await this.server(ACTION.register);
-    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     // Registering again from the client that holds the credential is a login.
+    return this.becomeDefault(handle, ACTION.register, claimHandle);
+  }
+
+  /**
+   * Checks that the credential this account holds for the handle is good on the server, and
+   * makes the handle the server's default for later commands. Never registers.
+   */
+  async login(handle: string) {
+    return this.becomeDefault(handle, ACTION.login, loginHandle, async (state, server) => {
+      // Said before connecting: without a credential there is nothing to send.
+      if (!state.credential(server, handle))
+        throw new FexError('NO_CREDENTIAL', { handle, server });
+    });
+  }
+
+  /** Acts as `handle` the way `claim` says, then makes it the server's default handle. */
+  private async becomeDefault(
+    handle: string,
+    action: string,
+    claim: Claim,
+    precheck?: (state: ClientState, server: string) => Promise<void>,
+  ) {
+    const server = await this.server(action);
+    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
     const state = await this.state();
+    await precheck?.(state, server);
     return this.withSession(
       server,
-      ACTION.register,
+      action,
       async (session) => {
         state.setDefaultHandle(session.server, session.handle as string);
         await state.save();
         return { handle: session.handle as string, server };
       },
-      { handle, typed: true },
+      { handle, claim, typed: true },
     );
   }
 
@@ -168,12 +194,15 @@ export class OneShotClient implements Client {
       pipelined = false,
       interruption,
       typed = false,
+      claim = claimHandle,
     }: {
       handle?: string;
       pipelined?: boolean | 'behind login';
       interruption?: Interruption;
-      /** `register`: the user asked for the claim, so a refusal needs no explaining. */
+      /** `register` or `login`: the user asked for the claim, so a refusal needs no explaining. */
       typed?: boolean;
+      /** How the session comes to act as the handle: login, or register if none is held. */
+      claim?: Claim;
     } = {},
   ): Promise<T> {
     const state = await this.state();
@@ -193,7 +222,7 @@ export class OneShotClient implements Client {
       // A login, or the claim `register` asked for: its refusal speaks for itself.
       const expected = typed || state.credential(session.server, as) !== undefined;
       // A handle this client never claimed is claimed now, so scripts need no separate step.
-      const claimed = claimHandle(session, state, as).catch((error: unknown) => {
+      const claimed = claim(session, state, as).catch((error: unknown) => {
         throw expected ? error : implicitClaimRefused(error, action, as, session.server);
       });
       if (!pipelined) {

@@ -16,7 +16,9 @@ import {
   type ServerInfo,
 } from '../protocol/constants.js';
 import { byCodePoint } from '../shared/code-point-order.js';
+import { FILE_ENTRY } from '../protocol/answers.js';
 import { changedSizeError, FexError, localIoError, localReadError } from '../shared/errors.js';
+import { schemaProblem } from '../protocol/schema.js';
 import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from '../shared/address.js';
 import { ClientConnection } from './connection.js';
@@ -166,7 +168,7 @@ export class Session extends EventEmitter {
       const stored = entryOf(answer);
       if (stored.name !== name)
         throw new FexError('UNSAFE_NAME', { reason: 'it is not the name sent' });
-      return { ...stored, resumedFrom: count(answer.resumedFrom) };
+      return { ...stored, resumedFrom: (answer.resumedFrom as number | undefined) ?? 0 };
     } finally {
       await file?.close().catch(() => undefined);
     }
@@ -233,11 +235,16 @@ export class Session extends EventEmitter {
         for await (const chunk of body) chunks.push(chunk);
         for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
           if (!line) continue;
+          let parsed: Header;
           try {
-            entries.push(entryOf(JSON.parse(line) as Header));
+            parsed = JSON.parse(line) as Header;
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+              throw new TypeError('not an object');
           } catch {
             throw new FexError('E_BAD_FRAME', { reason: 'the listing is not JSON lines' });
           }
+          // Outside the try: a line of JSON that is no file entry says so, not "not JSON".
+          entries.push(entryOf(parsed));
         }
       },
     });
@@ -263,7 +270,7 @@ export class Session extends EventEmitter {
       {
         action: ACTION.get,
         onBody: async (header, body) => {
-          const offset = count(header.offset);
+          const offset = (header.offset as number | undefined) ?? 0;
           entry = { ...entryOf(header), resumedFrom: offset };
           if (entry.name !== name)
             throw new FexError('UNSAFE_NAME', { reason: 'it is not the name asked for' });
@@ -323,7 +330,7 @@ export class Session extends EventEmitter {
     const entry = entryOf(answer);
     if (entry.name !== name)
       throw new FexError('UNSAFE_NAME', { reason: 'it is not the name asked for' });
-    return { ...entry, at: count(answer.at) };
+    return { ...entry, at: answer.at as number };
   }
 
   /**
@@ -417,19 +424,24 @@ export interface Transferred extends FileEntry {
   resumedFrom: number;
 }
 
+/**
+ * A count inside a field the answer's schema checks only as an object (`limits` of `hello`): 0,
+ * "not given", unless it is a safe non-negative integer.
+ */
 const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
 
 /** A file's description from the server, refused unless every field is what it must be. */
 function entryOf(header: Header): FileEntry {
-  const { name, owner, sha256 } = header;
+  const { name, owner } = header;
   if (typeof name !== 'string') throw new FexError('UNSAFE_NAME', { reason: 'no name' });
-  // The owner and checksum are printed by `dir --long`: nothing but a handle and hex digits.
+  // The owner is printed by `dir --long`: nothing but a handle.
   if (owner !== null && (typeof owner !== 'string' || handleProblem(owner)))
     throw new FexError('UNSAFE_NAME', { reason: 'an owner that is not a handle' });
-  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
-    throw new FexError('E_BAD_FRAME', { reason: 'a checksum that is not SHA-256' });
-  const expires = typeof header.expires === 'number' ? { expires: count(header.expires) } : {};
-  return { name, size: count(header.size), owner, time: count(header.time), sha256, ...expires };
+  // Answers were checked against the same schema on arrival; a listing's lines are checked here.
+  const problem = schemaProblem(header, FILE_ENTRY, { extra: 'ignore' });
+  if (problem) throw new FexError('E_BAD_FRAME', { reason: `a file entry: ${problem}` });
+  const { size, time, sha256, expires } = header as unknown as FileEntry;
+  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
 }
 
 /** The handle the server says this connection now is: it must be the one asked for. */

@@ -6,15 +6,19 @@
 import type { FileEntry, Header } from '../protocol/constants.js';
 import { downloadHint } from './download-hint.js';
 import { FexError } from '../shared/errors.js';
+import { handleKey } from '../protocol/names.js';
 import { fileEventLine } from './file-events.js';
 import { joinAddress } from '../shared/address.js';
 import { printable } from './messages.js';
-import { claimHandle } from './claim-handle.js';
+import { loginHandle, loginWith, registerHandle } from './claim-handle.js';
 import type { ChangeResult, Client, StoreOptions, StoreResult } from './client.js';
 import { Session, type DirOptions, type Progress } from './session.js';
-import { ClientState } from './state.js';
+import { ClientState, type Held } from './state.js';
 import { storeMany, type StoreOutcome } from './store-many.js';
 import { ACTION } from './actions.js';
+
+/** A handle on a server, without regard to the handle's case. */
+const ownKey = (server: string, handle: string) => `${server} ${handleKey(handle)}`;
 
 /** How long a listing fetched for completion is reused before asking the server again. */
 const NAMES_TTL_MS = 10_000;
@@ -40,6 +44,8 @@ export class ShellClient implements Client {
   private inFlight: Session | undefined;
   private cancelled = false;
   private names: { at: number; names: string[] } | undefined;
+  /** The handles this shell claimed or logged in as, by ownKey(): its own to log in as again. */
+  private readonly own = new Map<string, Held>();
 
   constructor(private readonly options: ShellClientOptions) {}
 
@@ -76,9 +82,30 @@ export class ShellClient implements Client {
     });
   }
 
+  /**
+   * Claims the handle as the course means: registered anew, so a handle anyone holds (another
+   * terminal of this account included) is refused. Only a handle this shell itself claimed or
+   * logged in as is logged in again (after /leave and /join, say).
+   */
   async register(handle: string) {
     return this.use(ACTION.register, false, async (session) => {
-      await claimHandle(session, await ClientState.load(this.options.configDir), handle);
+      const key = ownKey(session.server, handle);
+      const mine = this.own.get(key);
+      if (mine) await loginWith(session, mine);
+      else
+        this.own.set(
+          key,
+          await registerHandle(session, await ClientState.load(this.options.configDir), handle),
+        );
+      return { handle: session.handle as string, server: session.server };
+    });
+  }
+
+  /** Acts as a handle with the credential this account holds for it (`/login`). */
+  async login(handle: string) {
+    return this.use(ACTION.login, false, async (session) => {
+      const state = await ClientState.load(this.options.configDir);
+      this.own.set(ownKey(session.server, handle), await loginHandle(session, state, handle));
       return { handle: session.handle as string, server: session.server };
     });
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { localIoError } from '../shared/errors.js';
 import { handleKey } from '../protocol/names.js';
 
-interface Held {
+export interface Held {
   handle: string;
   credential: string;
   /** The id of the server that issued it: sent to no other server at that address. */

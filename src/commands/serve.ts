@@ -2,6 +2,7 @@ import { Flags } from '../cli/oclif.js';
 import { FexCommand } from '../cli/base-command.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
 import { DEFAULT_LIMITS } from '../server/limits.js';
+import { LOG_FORMATS } from '../server/serve-options.js';
 
 export default class Serve extends FexCommand {
   static override summary = 'Run the fex server.';
@@ -14,6 +15,7 @@ export default class Serve extends FexCommand {
     '<%= config.bin %> serve --plugin ./my-plugin.js',
     '<%= config.bin %> serve --config fex.config.json',
     '<%= config.bin %> serve --max-age 30d --default-age 7d',
+    '<%= config.bin %> serve --log-format json',
   ];
   static override enableJsonFlag = false;
   static override flags = {
@@ -95,6 +97,11 @@ export default class Serve extends FexCommand {
       dependsOn: ['tls-key'],
     }),
     'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
+    'log-format': Flags.string({
+      summary:
+        'The log on stdout: text lines, or JSON lines (pino’s shape) for log tools. Default text.',
+      options: [...LOG_FORMATS],
+    }),
   };
 
   async run(): Promise<void> {

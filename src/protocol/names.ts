@@ -14,11 +14,19 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)
 // C0 controls, DEL, C1 controls.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// Bidirectional overrides and isolates, zero-width marks and the BOM: they make a name display
-// as something it is not.
-const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+/**
+ * Characters that display as nothing, or steer how the rest displays: every default-ignorable
+ * code point (zero-width marks, variation selectors, fillers, tags) and every format character
+ * (direction marks, overrides and isolates, the BOM, soft hyphen, interlinear annotations), taken
+ * from the Unicode properties so that no character of either set is forgotten, plus the line and
+ * paragraph separators, which break a listing's line. Two names differing only by them display
+ * alike, which is the whole trick of a look-alike name.
+ */
+const INVISIBLE_CLASS = '[\\p{Default_Ignorable_Code_Point}\\p{Cf}\\p{Zl}\\p{Zp}]';
+const DECEPTIVE = new RegExp(INVISIBLE_CLASS, 'u');
+const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
 /** Every character that must not reach a terminal as it is: controls, and the deceptive ones. */
-export const UNPRINTABLE = new RegExp(`${CONTROL.source}|${DECEPTIVE.source}`, 'g');
+export const UNPRINTABLE = new RegExp(`${CONTROL.source}|${INVISIBLE_CLASS}`, 'gu');
 // Lone surrogates cannot be encoded as UTF-8 and would change on the way to the disk.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -53,7 +61,11 @@ export function handleKey(handle: string): string {
   return handle.toLowerCase();
 }
 
-/** Names that differ only in case or Unicode form would collide on some clients' disks. */
+/**
+ * Names that differ only in case or Unicode form would collide on some clients' disks, and names
+ * that differ only by invisible characters display alike: both clash. The invisible ones are
+ * dropped after NFKC too, which maps some visible-looking fillers (U+3164) to invisible ones.
+ */
 export function nameKey(name: string): string {
-  return name.normalize('NFKC').toLowerCase();
+  return name.replace(INVISIBLE_ALL, '').normalize('NFKC').replace(INVISIBLE_ALL, '').toLowerCase();
 }

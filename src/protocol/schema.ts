@@ -1,7 +1,9 @@
 /**
  * A deliberately tiny header schema: each request type names its fields and their kinds, and the
  * core dispatcher checks them before any handler runs. Unknown fields are refused too, so a typo
- * in a client is an error rather than a silently ignored option.
+ * in a client is an error rather than a silently ignored option. The client checks the server's
+ * answers with the same code (src/protocol/answers.ts), trusting a server no more than the server
+ * trusts a client.
  */
 
 const kinds = {
@@ -9,6 +11,11 @@ const kinds = {
   uint: (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
   boolean: (v: unknown) => typeof v === 'boolean',
   sha256: (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+  /** A file's owner: a handle, or null for a file the operator put in the folder. */
+  stringOrNull: (v: unknown) => v === null || (typeof v === 'string' && v.length <= 4096),
+  strings: (v: unknown) =>
+    Array.isArray(v) && v.every((item) => typeof item === 'string' && item.length <= 4096),
+  object: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v),
 } as const;
 
 export type FieldKind = keyof typeof kinds;
@@ -21,6 +28,9 @@ interface KindValue {
   uint: number;
   boolean: boolean;
   sha256: string;
+  stringOrNull: string | null;
+  strings: string[];
+  object: Record<string, unknown>;
 }
 
 type RequiredFields<S extends Schema> = {
@@ -50,8 +60,20 @@ export type RequestOf<S extends Schema> = {
 /** Fields every frame may carry, whatever its type. */
 const FRAME_FIELDS = new Set(['type', 'id', 'body']);
 
+export interface SchemaOptions {
+  /**
+   * Whether fields the schema does not name are refused (requests: a typo is an error) or
+   * ignored (answers: a newer server may say more, and the client reads only what it names).
+   */
+  extra?: 'refuse' | 'ignore';
+}
+
 /** The first problem with `header` against `schema`, or undefined when it conforms. */
-export function schemaProblem(header: Record<string, unknown>, schema: Schema): string | undefined {
+export function schemaProblem(
+  header: Record<string, unknown>,
+  schema: Schema,
+  { extra = 'refuse' }: SchemaOptions = {},
+): string | undefined {
   for (const [field, spec] of Object.entries(schema)) {
     const optional = spec.endsWith('?');
     const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind;
@@ -62,6 +84,7 @@ export function schemaProblem(header: Record<string, unknown>, schema: Schema): 
     }
     if (!kinds[kind](value)) return `field "${field}" must be ${kind}`;
   }
+  if (extra === 'ignore') return undefined;
   for (const field of Object.keys(header)) {
     if (!FRAME_FIELDS.has(field) && !Object.hasOwn(schema, field))
       return `unexpected field "${field}"`;

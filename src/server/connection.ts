@@ -12,6 +12,8 @@ import { FrameWriter, type EventFate } from '../protocol/frame-writer.js';
 import { schemaProblem, type RequestOf, type Schema } from '../protocol/schema.js';
 import type { CoreServices } from './core-services.js';
 import type { HandlerEntry, HandlerRegistry } from './handler-registry.js';
+import type { LogEvent } from './logger.js';
+import { isClientGone, requestEvent } from './request-log.js';
 import type { ConnectionInfo, Identity, RequestContext, ServerServices } from './plugin-api.js';
 
 /** What a connection needs of its server. */
@@ -41,6 +43,8 @@ interface Traffic {
   /** Where the request stopped reading, once detached (later bytes are other requests'). */
   inEnd: number | undefined;
   out: number;
+  /** The fields of the last answer frame sent, for the log's line. */
+  answer?: Header;
 }
 
 /** Most requests of one connection finishing in the background at once (backpressure). */
@@ -63,6 +67,11 @@ export class Connection {
   private toldShutdown = false;
   private readonly reader: FrameReader;
   private readonly writer: FrameWriter;
+  /** Whether the client said goodbye (`leave`), for the disconnect line. */
+  private left = false;
+  /** Why the server ended the connection, when it did, for the disconnect line. */
+  private endedBy: { reason: string; outcome: LogEvent['outcome'] } | undefined;
+  private requests = 0;
 
   constructor(
     readonly id: number,
@@ -96,6 +105,8 @@ export class Connection {
     });
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
+    this.logEvent({ event: 'join', outcome: 'ok', msg: `${this.remote} joined` });
+    socket.once('close', () => this.logDisconnect());
   }
 
   readonly remote: string;
@@ -121,6 +132,31 @@ export class Connection {
     return this.inFlight === 0;
   }
 
+  private logEvent(entry: LogEvent): void {
+    this.services.log.event({ handle: this.handle, remote: this.remote, ...entry });
+  }
+
+  /** One line when the connection is gone: who, and whether they left or were cut off. */
+  private logDisconnect(): void {
+    const who = this.handle ? `${this.handle} (${this.remote})` : this.remote;
+    const ended = this.left
+      ? { reason: 'left', outcome: 'ok' as const }
+      : this.shuttingDown
+        ? { reason: 'the server is stopping', outcome: 'ok' as const }
+        : (this.endedBy ?? {
+            reason: 'the client closed the connection without leaving',
+            outcome: 'cancelled' as const,
+          });
+    const count = `${this.requests} request${this.requests === 1 ? '' : 's'}`;
+    this.logEvent({
+      event: 'disconnect',
+      outcome: ended.outcome,
+      reason: ended.reason,
+      requests: this.requests,
+      msg: this.left ? `${who} left (${count})` : `${who} disconnected: ${ended.reason} (${count})`,
+    });
+  }
+
   /** Serves requests until the client leaves or the connection breaks. */
   async serve(): Promise<void> {
     try {
@@ -143,11 +179,11 @@ export class Connection {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
       await this.settled();
       if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
-        this.services.log.info(`connection ${this.remote}: ${error.message}`);
+        this.endedBy = { reason: error.message, outcome: 'refused' };
         await this.answerError(undefined, error).catch(() => undefined);
       }
       if (error instanceof FexError && error.code === 'E_TIMEOUT') {
-        this.services.log.info(`connection ${this.remote} closed: ${error.message}`);
+        this.endedBy = { reason: error.message, outcome: 'cancelled' };
         await this.sendEvent({ event: 'closing', code: error.code, details: error.details });
         this.destroy();
       }
@@ -260,14 +296,18 @@ export class Connection {
     const context = this.context(id, earlier, detach, traffic);
     const startedAt = Date.now();
     let failure: FexError | undefined;
+    let cause: unknown;
+    this.requests++;
     try {
       const { handler, core } = this.admit(header);
       for (const hook of this.registry.hooks('onRequest')) await hook(context, header);
       // admit() checked the fields against handler.params: this is the request run() expects.
       await handler.run(core ? { ...context, server: this.server.core } : context, header as never);
       if (handler.handshake) this.greeted = true;
+      if (header.type === 'leave') this.left = true;
     } catch (error) {
       failure = this.asAnswer(error, header.type);
+      if (failure.code === 'E_INTERNAL' && !(error instanceof FexError)) cause = error;
       if (isStreamFatal(failure)) throw failure;
       await earlier;
       traffic.out += await this.answerError(id, failure);
@@ -275,6 +315,11 @@ export class Connection {
       answered();
       this.inFlight--;
       this.lastActive = Date.now();
+      // A frame that breaks the stream is the disconnect line's reason, not a request's line.
+      if (!(failure && isStreamFatal(failure) && failure.code !== 'CONNECTION_LOST')) {
+        const entry = requestEvent(this, header, traffic.answer, failure, cause);
+        if (entry) this.services.log.event(entry);
+      }
       const outcome = {
         ok: failure === undefined,
         ...(failure ? { code: failure.code } : {}),
@@ -311,12 +356,14 @@ export class Connection {
     return entry;
   }
 
-  /** What the client hears of a failure; anything but a FexError is logged and kept vague. */
+  /**
+   * What the client hears of a failure; anything but a FexError is kept vague (the log has it).
+   * A client that went away mid-answer (a cancelled download) is no failure of the server's.
+   */
   private asAnswer(error: unknown, type: string): FexError {
-    const answer = serverFailure(error, `the "${type}" handler failed`);
-    if (!(error instanceof FexError) && answer.code === 'E_INTERNAL')
-      this.services.log.error(`"${type}" failed: ${String((error as Error)?.stack ?? error)}`);
-    return answer;
+    if (!(error instanceof FexError) && (isClientGone(error) || this.socket.destroyed))
+      return new FexError('CONNECTION_LOST', { during: ' during a transfer' });
+    return serverFailure(error, `the "${type}" handler failed`);
   }
 
   private answerError(id: number | undefined, error: FexError): Promise<number> {
@@ -353,9 +400,14 @@ export class Connection {
         this.acting = who.handle;
         return who;
       },
-      reply: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'ok', id })),
-      replyWithBody: (fields, size, body) =>
-        inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body)),
+      reply: (fields = {}) => {
+        traffic.answer = { ...fields, type: 'ok' };
+        return inTurn(() => this.writer.send({ ...fields, type: 'ok', id }));
+      },
+      replyWithBody: (fields, size, body) => {
+        traffic.answer = { ...fields, type: 'ok' };
+        return inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body));
+      },
       proceed: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'continue', id })),
       receive: <S extends Schema>(type: string, schema: S) => {
         if (detached) throw new Error('receive() after detach()');

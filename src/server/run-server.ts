@@ -21,7 +21,7 @@ async function readTls(paths: { cert: string; key: string }) {
 
 export async function runServer(options: ServeOptions): Promise<void> {
   const dir = resolve(options.dir);
-  const log = streamLogger(process.stdout, process.stderr);
+  const log = streamLogger(process.stdout, process.stderr, options.logFormat);
   const plugins = [];
   for (const spec of options.plugins) plugins.push(await loadPlugin(spec, spec.base));
   try {
@@ -56,7 +56,11 @@ export async function runServer(options: ServeOptions): Promise<void> {
     throw new FexError('SERVE_FAILED', { reason });
   }
   const where = formatServer(address);
-  process.stdout.write(`fex server listening on ${where}, storing files in ${dir}\n`);
+  const ready = `fex server listening on ${where}, storing files in ${dir}`;
+  // In JSON form the ready line is a log line too, with the address as fields of its own.
+  if (options.logFormat === 'json')
+    log.event({ event: 'listening', outcome: 'ok', msg: ready, address: where, dir });
+  else process.stdout.write(`${ready}\n`);
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       process.off('SIGINT', stop);

@@ -11,10 +11,14 @@ import { DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_BYTES } from '../protocol/consta
 import { FexError } from '../shared/errors.js';
 import { MAX_HANDLE_LENGTH, MAX_NAME_BYTES } from '../protocol/names.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
 import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
 import { parseSize } from '../shared/sizes.js';
 import { parseDuration } from '../protocol/duration.js';
+
+/** The formats of `--log-format`, for the command's flag. */
+export { LOG_FORMATS };
 
 export interface ServeFlags {
   config?: string;
@@ -38,6 +42,7 @@ export interface ServeFlags {
   'max-connections-per-address'?: number;
   'tls-cert'?: string;
   'tls-key'?: string;
+  'log-format'?: string;
 }
 
 export interface ServeOptions {
@@ -48,11 +53,21 @@ export interface ServeOptions {
   limits: Limits;
   /** Paths of the PEM certificate chain and key, to serve TLS. */
   tls?: { cert: string; key: string };
+  logFormat: LogFormat;
 }
 
 type Config = Record<string, unknown>;
 
-const CONFIG_KEYS = new Set(['host', 'port', 'dir', 'limits', 'plugins', 'tlsCert', 'tlsKey']);
+const CONFIG_KEYS = new Set([
+  'host',
+  'port',
+  'dir',
+  'limits',
+  'plugins',
+  'tlsCert',
+  'tlsKey',
+  'logFormat',
+]);
 const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
 const SIZE_LIMITS = new Set([
   'maxFileSize',
@@ -213,7 +228,12 @@ export async function resolveServeOptions(
     if (config[key] !== undefined && typeof config[key] !== 'string')
       throw badValue(`${key} in ${configPath}`, config[key], 'text');
 
+  const logFormat = flags['log-format'] ?? config.logFormat ?? 'text';
+  if (!LOG_FORMATS.includes(logFormat as LogFormat))
+    throw bad(`"logFormat" in the config file must be one of ${LOG_FORMATS.join(', ')}`);
+
   return {
+    logFormat: logFormat as LogFormat,
     host: flags.host ?? (typeof config.host === 'string' ? config.host : DEFAULT_HOST),
     port,
     dir: flags.dir ? resolve(cwd, flags.dir) : (fromConfig('dir') ?? resolve(cwd, 'server-files')),

@@ -55,6 +55,8 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
   CANCELLED: 'shell: Ctrl-C cancelled a transfer',
   INTERRUPTED:
     'one-shot `store` or `get`: Ctrl-C; a second line says what was kept and how to resume',
+  NO_CREDENTIAL:
+    '`login` of a handle this account holds no credential for on that server (nothing is sent)',
   NO_HANDLE: 'no `--handle`, `FEX_HANDLE` or remembered handle for that server',
   BAD_SERVER: 'the server is not `host:port`',
   BAD_DURATION: 'a duration (`--expires`, `--max-age`) that is not a whole number and a unit',

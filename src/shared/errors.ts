@@ -152,6 +152,11 @@ const table = {
     message: '{action} of {name} interrupted (Ctrl-C).',
     exit: EXIT.interrupted,
   },
+  NO_CREDENTIAL: {
+    message:
+      'Login failed. This account holds no credential for {handle} on {server}; register the handle first.',
+    exit: EXIT.auth,
+  },
   NO_HANDLE: {
     message:
       '{action} failed. Please register first: fex register <handle> (or give --handle / FEX_HANDLE).',

@@ -11,7 +11,17 @@ import { commandSyntax } from '../cli/syntax.js';
  * oclif lists commands by name; `/?` lists fex's in the order a session uses them, then any
  * other (a plugin's) by name.
  */
-const TABLE_ORDER = ['join', 'leave', 'register', 'store', 'dir', 'get', 'delete', 'rename'];
+const TABLE_ORDER = [
+  'join',
+  'leave',
+  'register',
+  'login',
+  'store',
+  'dir',
+  'get',
+  'delete',
+  'rename',
+];
 
 /**
  * Commands of the table that are not actions on a session: `shell` would start a second shell on

@@ -42,10 +42,10 @@ export class LiveShell {
     deferCleanup(() => this.kill());
   }
 
-  /** Starts `fex shell` (or `fex ...args`) as `user`, in the user's home folder. */
-  static start(user: { home: string }, args: string[] = ['shell']): LiveShell {
+  /** Starts `fex shell` (or `fex ...args`) as `user`, in `cwd` (the user's home unless given). */
+  static start(user: { home: string }, args: string[] = ['shell'], cwd = user.home): LiveShell {
     const child = spawn(process.execPath, [FEX_BIN, ...args], {
-      cwd: user.home,
+      cwd,
       env: cleanEnv(user.home),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -56,6 +56,8 @@ export interface RunningServer {
   process: ChildProcess;
   /** All stdout lines so far. */
   output: string[];
+  /** Everything the server wrote on stderr so far. */
+  stderr(): string;
   /** Resolves with the first line of the server's log (so far or to come) that matches. */
   waitForLine(pattern: RegExp): Promise<string>;
   /** Sends SIGTERM and resolves with the exit code. */
@@ -94,7 +96,11 @@ export async function startServer(
   const ready = await new Promise<string>((resolveReady, reject) => {
     lines.on('line', (line) => {
       output.push(line);
-      if (line.startsWith('fex server listening on ')) resolveReady(line);
+      // With --log-format json the ready line is a JSON log line; its `msg` is the text.
+      const text = line.startsWith('{')
+        ? String((JSON.parse(line) as { msg?: unknown }).msg)
+        : line;
+      if (text.startsWith('fex server listening on ')) resolveReady(text);
     });
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
   });
@@ -120,7 +126,17 @@ export async function startServer(
       };
       lines.on('line', listener);
     });
-  return { port, host, dir, address: `${host}:${port}`, process: child, output, stop, waitForLine };
+  return {
+    port,
+    host,
+    dir,
+    address: `${host}:${port}`,
+    process: child,
+    output,
+    stderr: () => stderr,
+    stop,
+    waitForLine,
+  };
 }
 
 export interface User {

@@ -97,7 +97,8 @@ describe('docs/plugins.md walk-through', () => {
 
   it('is /greet in the shell, listed by /?', async () => {
     const r = await user.run([], {
-      input: `/join 127.0.0.1 ${server.port}\n/register Ann\n/greet\n/greet --shout\n/?\n`,
+      // Ann was registered by the one-shot commands of this account: the shell logs in as her.
+      input: `/join 127.0.0.1 ${server.port}\n/login Ann\n/greet\n/greet --shout\n/?\n`,
     });
     const lines = r.stdout.split('\n');
     assert.deepEqual(lines.slice(0, 4), [

@@ -149,6 +149,109 @@ describe('a hostile server', () => {
   });
 });
 
+describe('a server whose answers break the protocol', () => {
+  after(async () => {
+    await Promise.all(fakes.map((f) => f.close()));
+    await cleanup();
+  });
+
+  const HASH = sha('x');
+  const entry = { name: 'a.bin', size: 5, owner: 'Bob', time: 1, sha256: HASH };
+  const own = {
+    register: () => [{ type: 'ok', handle: 'Bob', credential: 'c' }],
+    login: () => [{ type: 'ok', handle: 'Bob' }],
+  };
+  /** One-shot command, hostile answers, what the error names. */
+  const cases: Array<[string, string[], Parameters<typeof fakeServer>[0], RegExp]> = [
+    [
+      'store: continue at offset 1.5 (issue 15, item 9)',
+      ['store', 'a.bin'],
+      { store: () => [{ type: 'continue', offset: 1.5, sha256: HASH }] },
+      /"continue" answer to "store": field "offset" must be uint/,
+    ],
+    [
+      'store: continue with a negative offset',
+      ['store', 'a.bin'],
+      { store: () => [{ type: 'continue', offset: -3 }] },
+      /field "offset" must be uint/,
+    ],
+    [
+      'store: ok with a size that is text',
+      ['store', 'a.bin'],
+      { store: () => [{ type: 'ok', ...entry, size: '5' }] },
+      /"ok" answer to "store": field "size" must be uint/,
+    ],
+    [
+      'get: ok without a checksum',
+      ['get', 'a.bin'],
+      { get: () => [{ type: 'ok', ...entry, sha256: undefined, body: 0 }] },
+      /"ok" answer to "get": missing field "sha256"/,
+    ],
+    [
+      'get: ok at a fractional offset',
+      ['get', 'a.bin'],
+      { get: () => [{ type: 'ok', ...entry, offset: 0.5, body: 5 }, Buffer.from('hello')] },
+      /field "offset" must be uint/,
+    ],
+    [
+      'dir: a count that is not a number',
+      ['dir'],
+      { dir: () => [{ type: 'ok', count: {}, body: 0 }] },
+      /"ok" answer to "dir": field "count" must be uint/,
+    ],
+    [
+      'dir: a line with a negative size',
+      ['dir'],
+      {
+        dir: () => {
+          const line = Buffer.from(`${JSON.stringify({ ...entry, size: -1 })}\n`);
+          return [{ type: 'ok', count: 1, body: line.length }, line];
+        },
+      },
+      /a file entry: field "size" must be uint/,
+    ],
+    [
+      'dir: a line that is JSON but no object',
+      ['dir'],
+      { dir: () => [{ type: 'ok', count: 1, body: 5 }, Buffer.from('null\n')] },
+      /the listing is not JSON lines/,
+    ],
+    [
+      'register: a credential that is a number',
+      ['register', 'Bob'],
+      { register: () => [{ type: 'ok', handle: 'Bob', credential: 42 }] },
+      /"ok" answer to "register": field "credential" must be string/,
+    ],
+    [
+      'an error whose code is not a string',
+      ['dir'],
+      { dir: () => [{ type: 'error', code: 7, message: 'x' }] },
+      /"error" answer to "dir": field "code" must be string/,
+    ],
+  ];
+
+  for (const [title, args, answers, reason] of cases)
+    it(`gets a protocol error, exit 9, and nothing written: ${title}`, async () => {
+      const server = await hostile({ ...own, ...answers });
+      const user = await makeUser();
+      await writeFile(join(user.home, 'a.bin'), 'hello');
+      const r = await user.run(
+        [...args, '--server', server.address, '--handle', 'Bob'].filter(
+          (arg, i, all) =>
+            !(args[0] === 'register' && (arg === '--handle' || all[i - 1] === '--handle')),
+        ),
+      );
+      assert.match(r.stderr, /^Error: Malformed message from the other side: .+\n$/);
+      assert.match(r.stderr, reason);
+      assert.equal(r.code, 9, r.stderr);
+      assert.equal(r.stdout, '');
+      const left = (await readdir(user.home)).filter(
+        (n) => !['config', 'data', 'cache', 'a.bin'].includes(n),
+      );
+      assert.deepEqual(left, [], 'nothing written');
+    });
+});
+
 describe('a hostile server that keeps talking', () => {
   const timers = new Set<NodeJS.Timeout>();
   after(async () => {
@@ -229,7 +332,7 @@ describe('a client that stops reading', () => {
     lazy.send({ type: 'get', id: 3, name: 'big.bin' });
     lazy.socket.pause(); // never reads the body
     await server.waitForLine(
-      /closed: The server closed the connection: the other side stopped reading\.$/,
+      /^\S+ \S+ Lazy \(127\.0\.0\.1:\d+\) disconnected: The server closed the connection: the other side stopped reading\. \(\d+ requests\)$/,
     );
     lazy.close();
     const r = await user.run(['dir', '--server', server.address, '--handle', 'Sitter']);

@@ -193,6 +193,22 @@ describe('server protocol handling', () => {
     client.close();
   });
 
+  it('refuses names with invisible characters, which would display as another name', async () => {
+    const client = await greeted(server.port, 'Lookalike');
+    const invisible = [0x2060, 0xad, 0x180e, 0x34f, 0xfe0f, 0x3164, 0xfff9, 0xe0000, 0xe0041];
+    const codes = [...invisible, 0xe007f, 0x2028, 0x2029, 0x61c];
+    let id = 3;
+    for (const code of codes) {
+      const name = `report${String.fromCodePoint(code)}.pdf`;
+      client.send({ type: 'store', id: id++, name, size: 1 });
+      const answer = await client.next();
+      assert.equal(answer?.code, 'E_BAD_NAME', `U+${code.toString(16)}: ${JSON.stringify(answer)}`);
+    }
+    const names = (await readdir(server.dir)).filter((n) => n.startsWith('report'));
+    assert.deepEqual(names, []);
+    client.close();
+  });
+
   it('tells the other registered clients about an upload', async () => {
     const watcher = await greeted(server.port, 'Watcher');
     const uploader = await greeted(server.port, 'Uploader');

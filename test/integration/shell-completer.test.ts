@@ -75,13 +75,15 @@ describe('completion', () => {
     assert.deepEqual(await complete('/d', sources), [['/dir', '/delete '], '/d']);
     assert.deepEqual(await complete('/ren', sources), [['/rename '], '/ren']);
     assert.deepEqual(await complete('/op', sources), [[], '/op'], 'operator commands are one-shot');
-    assert.deepEqual(await complete('/l', sources), [['/leave'], '/l']);
+    assert.deepEqual(await complete('/le', sources), [['/leave'], '/le']);
+    assert.deepEqual(await complete('/l', sources), [['/leave', '/login '], '/l']);
     assert.deepEqual(await complete('/e', sources), [['/exit'], '/e']);
     const [all] = await complete('', sources);
     assert.deepEqual(all, [
       '/join ',
       '/leave',
       '/register ',
+      '/login ',
       '/store ',
       '/dir',
       '/get ',
@@ -170,6 +172,7 @@ describe('the command table in the shell', () => {
         '/join <server_ip_add> <port>',
         '/leave',
         '/register <handle>',
+        '/login <handle>',
         '/store <filename>',
         '/dir [--long]',
         '/get <filename> [-o PATH]',

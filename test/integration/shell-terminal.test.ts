@@ -219,7 +219,8 @@ describe('the shell in a terminal', { skip: SKIP }, () => {
     await term.waitForLast('fex>');
     await term.type(`/join 127.0.0.1 ${server.port}`);
     await term.press('Enter');
-    await term.type('/register User1');
+    // User1 was registered by this account's first shell: a later shell logs in as it.
+    await term.type('/login User1');
     await term.press('Enter');
     await term.waitForLast(prompt);
     await term.type('/store big.bin');
@@ -358,7 +359,8 @@ describe('one-shot transfers in a terminal', { skip: SKIP }, () => {
     await term.waitForLast('fex>');
     await term.type(`/join 127.0.0.1 ${proxy.port}`);
     await term.press('Enter');
-    await term.type('/register Watcher');
+    // The one-shot `register` in before() holds Watcher for this account: a shell logs in as it.
+    await term.type('/login Watcher');
     await term.press('Enter');
     await term.waitForLast(`Watcher@127.0.0.1:${proxy.port}>`);
     await term.type('/get big.bin -o shell-dl');

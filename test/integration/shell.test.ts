@@ -14,6 +14,7 @@ const HELP = [
   '/join <server_ip_add> <port>  Connect to a fex server.',
   '/leave                        Disconnect from the server.',
   '/register <handle>            Register a unique handle or alias.',
+  '/login <handle>               Act as a handle this account already holds.',
   '/store <filename>             Send a file to the server.',
   '/dir [--long]                 List the files on the server.',
   '/get <filename> [-o PATH]     Fetch a file from the server.',

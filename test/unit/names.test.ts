@@ -68,6 +68,40 @@ describe('nameProblem', () => {
     assertRefused(['exe.\u202etxt', 'a\u200bb', 'a\u200db', 'a\u2066b', '\ufeffa.txt']);
   });
 
+  /** Issue 15, item 8: each of these passed the rules and made a name display as another. */
+  const INVISIBLE = [
+    0x2060,
+    0x00ad,
+    0x180e,
+    0x034f,
+    0xfe0f,
+    0x3164,
+    0xfff9,
+    0x2028,
+    0x2029,
+    0x061c,
+    0x200d,
+    0xffa0,
+    ...Array.from({ length: 0x80 }, (_, i) => 0xe0000 + i),
+  ];
+
+  it('refuses every default-ignorable, format and line-separator character, anywhere', () => {
+    for (const code of INVISIBLE) {
+      const c = String.fromCodePoint(code);
+      for (const name of [`report${c}.pdf`, `${c}report.pdf`, `report.pdf${c}x`])
+        assert.match(
+          nameProblem(name) ?? '',
+          /invisible/,
+          `U+${code.toString(16).toUpperCase()} in ${JSON.stringify(name)} must be refused`,
+        );
+    }
+  });
+
+  it('still accepts visible non-ASCII names', () => {
+    for (const name of ['naïve.txt', 'Ωmega.bin', 'ß.txt', '한국어.txt', '١٢٣.txt', '🎉.png'])
+      assert.equal(nameProblem(name), undefined, name);
+  });
+
   it('refuses a leading "-" and a trailing dot or space', () => {
     assertRefused(['-rf', '--help', 'name.', 'name ', 'name..', ' ']);
   });
@@ -93,12 +127,19 @@ describe('nameProblem', () => {
   });
 });
 
+const INVISIBLE_SAMPLE = [0x2060, 0x00ad, 0x180e, 0x034f, 0xfe0f, 0x3164, 0xfff9, 0xe0041, 0x061c];
+
 describe('nameKey', () => {
   it('maps names differing only in case or Unicode form to one key', () => {
     assert.equal(nameKey('Hello.TXT'), nameKey('hello.txt'));
     assert.equal(nameKey('café.txt'), nameKey('cafe\u0301.txt'));
     assert.equal(nameKey('\ufb01le.txt'), nameKey('file.txt'));
     assert.notEqual(nameKey('a.txt'), nameKey('b.txt'));
+  });
+
+  it('folds invisible characters, so a name padded with them clashes with the plain one', () => {
+    for (const code of INVISIBLE_SAMPLE)
+      assert.equal(nameKey(`Report${String.fromCodePoint(code)}.pdf`), nameKey('report.pdf'));
   });
 });
 

@@ -55,4 +55,34 @@ describe('schemaProblem', () => {
     );
     assert.match(schemaProblem({ type: 'x', extra: 1 }, {}) ?? '', /unexpected field "extra"/);
   });
+
+  it('ignores unexpected fields when asked to (answers from a newer server)', () => {
+    const header = { type: 'ok', name: 'a', size: 1, later: true };
+    assert.equal(schemaProblem(header, schema, { extra: 'ignore' }), undefined);
+    assert.match(schemaProblem(header, schema) ?? '', /unexpected field "later"/);
+    // Ignoring extras still checks every named field.
+    assert.match(
+      schemaProblem({ ...header, size: 1.5 }, schema, { extra: 'ignore' }) ?? '',
+      /"size" must be uint/,
+    );
+  });
+
+  it('checks the kinds answers use: owner or null, string lists, objects', () => {
+    const answer: Schema = { owner: 'stringOrNull', types: 'strings', limits: 'object' };
+    const good = { owner: null, types: ['a', 'b'], limits: { maxFileSize: 1 } };
+    assert.equal(schemaProblem(good, answer), undefined);
+    assert.equal(schemaProblem({ ...good, owner: 'Bob' }, answer), undefined);
+    for (const bad of [
+      { owner: 5 },
+      { types: 'a' },
+      { types: ['a', 1] },
+      { limits: null },
+      { limits: [1] },
+    ])
+      assert.match(
+        schemaProblem({ ...good, ...bad }, answer) ?? '',
+        /must be/,
+        JSON.stringify(bad),
+      );
+  });
 });

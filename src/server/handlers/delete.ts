@@ -15,7 +15,6 @@ export const deleteFile = coreHandler({
     const handle = ctx.connection.handle as string;
     const removed = await ctx.server.storage.remove(name, handle);
     const time = Date.now();
-    ctx.server.log.info(`${handle} deleted ${name} (${removed.size} bytes)`);
     await ctx.reply({ ...removed, at: time });
     ctx.server.broadcast({ event: 'deleted', handle, name, time }, ctx.connection);
   },

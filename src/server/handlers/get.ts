@@ -27,6 +27,5 @@ export const get = coreHandler({
     } finally {
       stream.destroy();
     }
-    ctx.server.log.info(`${ctx.connection.handle ?? '?'} fetched ${name} (${file.size} bytes)`);
   },
 });

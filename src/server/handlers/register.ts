@@ -6,7 +6,6 @@ export const register = coreHandler({
   auth: 'none',
   async run(ctx, request) {
     const { handle, credential } = await ctx.identify({ register: request.handle });
-    ctx.server.log.info(`${ctx.connection.remote} registered ${handle}`);
     await ctx.reply({ handle, credential });
   },
 });

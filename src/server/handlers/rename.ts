@@ -20,7 +20,6 @@ export const rename = coreHandler({
     const handle = ctx.connection.handle as string;
     const renamed = await ctx.server.storage.rename(from, to, handle);
     const time = Date.now();
-    ctx.server.log.info(`${handle} renamed ${from} to ${to}`);
     await ctx.reply({ ...renamed, from, at: time });
     ctx.server.broadcast({ event: 'renamed', handle, name: from, to, time }, ctx.connection);
   },

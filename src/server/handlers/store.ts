@@ -124,7 +124,6 @@ export const store = coreHandler({
     } finally {
       giveBack();
     }
-    ctx.server.log.info(`${owner} stored ${name} (${stored.size} bytes)`);
     await ctx.reply({ ...stored, resumedFrom: from });
     const expires = stored.expires === undefined ? {} : { expires: stored.expires };
     ctx.server.broadcast(
