@@ -272,6 +272,15 @@ export class ShellClient implements Client {
       this.options.onFileEvent(fileEvent.line);
       return;
     }
+    // The server dropped events this shell did not read in time (docs/protocol.md): say so, since
+    // the uploads and messages printed since are not the whole story.
+    if (event.event === 'dropped' && typeof event.count === 'number') {
+      const what = event.count === 1 ? '1 notice' : `${event.count} notices`;
+      this.options.onNotice?.(
+        `(${what} from the server went unread and were dropped; /dir shows the files as they are now)`,
+      );
+      return;
+    }
     // A plugin's event shows its `line`, made safe to print (no escape sequences reach the tty).
     if (typeof event.line === 'string') this.options.onNotice?.(printable(event.line));
   }

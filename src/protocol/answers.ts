@@ -73,6 +73,7 @@ export const EVENTS: Record<string, Schema> = {
   renamed: { event: 'string', handle: 'string', name: 'string', to: 'string', time: 'uint' },
   expired: { event: 'string', owner: 'stringOrNull?', name: 'string', time: 'uint' },
   closing: { event: 'string', code: 'string', details: 'object?' },
+  dropped: { event: 'string', count: 'uint' },
 };
 
 /**

@@ -302,6 +302,26 @@ describe('a hostile server that keeps talking', () => {
     assert.equal(trickle.code, 3);
   });
 
+  it('is told about in the shell when it drops notices the shell fell behind on', async () => {
+    const server = await hostile({
+      register: () => [{ type: 'ok', handle: 'Bob', credential: 'c' }],
+      dir: (_request, socket) => {
+        socket.write(encodeHeader({ type: 'event', event: 'dropped', count: 7 }));
+        return [{ type: 'ok', body: 0 }];
+      },
+    });
+    const user = await makeUser();
+    const [host, port] = server.address.split(':');
+    const r = await user.run(['shell'], {
+      input: `/join ${host} ${port}\n/register Bob\n/dir\n/leave\n`,
+    });
+    assert.match(
+      r.stdout,
+      /^\(7 notices from the server went unread and were dropped; \/dir shows the files as they are now\)$/m,
+      r.stdout + r.stderr,
+    );
+  });
+
   it('cannot make a plugin command print escape sequences', async () => {
     const server = await hostile({
       register: () => [{ type: 'ok', handle: 'Bob', credential: 'c' }],
