@@ -302,6 +302,11 @@ function systemError(error: unknown) {
   return { code, known: code === undefined ? undefined : SYSTEM_ERRORS[code] };
 }
 
+/** Whether a system error means the disk has no room (ENOSPC, EDQUOT, EFBIG): the table says. */
+export function isDiskFull(error: unknown): boolean {
+  return systemError(error).known?.full === true;
+}
+
 /** A file being sent changed size since it was measured: what was sent would not be it. */
 export function changedSizeError(path: string, expected: number): FexError {
   return new FexError('LOCAL_IO', {

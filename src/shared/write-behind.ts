@@ -6,6 +6,7 @@
  * per 64 KiB chunk took a 1 GiB store from 1.3x to under 0.8x of a bare Node pipe.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { isDiskFull } from './errors.js';
 
 const BATCH_BYTES = 1024 * 1024;
 
@@ -23,16 +24,11 @@ export interface WriteBehindOptions {
    */
   syncEvery?: number;
   /**
-   * Called when a write fails for lack of space (ENOSPC, EDQUOT): resolves true if it freed some,
+   * Called when a write fails for lack of space (`isDiskFull`: ENOSPC, EDQUOT, EFBIG): resolves true if it freed some,
    * and the write is tried again; false lets the write fail.
    */
   onFull?: () => Promise<boolean>;
 }
-
-const isNoSpace = (error: unknown) => {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-};
 
 export class WriteBehind {
   private batch: Buffer[] = [];
@@ -105,7 +101,7 @@ export class WriteBehind {
       try {
         return await write();
       } catch (error) {
-        if (!isNoSpace(error) || !(await this.onFull?.())) throw error;
+        if (!isDiskFull(error) || !(await this.onFull?.())) throw error;
       }
     }
   }

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstat, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nameProblem } from '../../protocol/names.js';
+import { isDiskFull } from '../../shared/errors.js';
 import { eachLimited, flushFile } from './checkpoint.js';
 import { fsyncDir } from './fs-helpers.js';
 import type { MetaRecord } from './meta-record.js';
@@ -37,8 +38,7 @@ export async function restoreLogged(
     try {
       restored = await rewrite(path, tmpDir, Buffer.from(logged.get(name)!, 'base64'));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      if (!isDiskFull(error)) throw error;
       deferred.add(name);
       return;
     }
