@@ -29,6 +29,7 @@ import type {
 } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
+import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
 
 /**
@@ -69,6 +70,8 @@ export class FexServer {
   private readonly connections = new Set<Connection>();
   /** Sockets turned away as over the limit, until they close. */
   private readonly turnedAway = new Set<Socket>();
+  /** The log's word on connections turned away, one line per 10 s at most under a flood. */
+  private readonly turnedAwayLog: RateLimitedLine;
   private readonly net: Server;
   /** TLS only: sockets accepted whose handshake is not over, counted against the limit too. */
   private readonly handshakes: TlsHandshakes | undefined;
@@ -114,6 +117,7 @@ export class FexServer {
       eventBudget: new ByteBudget(limits.maxTotalQueuedEventBytes),
       admitHandle: (connection, handle) => this.admitHandle(connection, handle),
     };
+    this.turnedAwayLog = new RateLimitedLine(this.services.log, 'turned away (E_BUSY)', 10_000);
     const accept = (socket: Socket) => this.accept(socket);
     if (options.tls) {
       const tls = createTlsServer(
@@ -190,6 +194,10 @@ export class FexServer {
       // read and drop what it sends meanwhile, and give it a second to read the answer.
       // A flood of them is not answered at all, and none outlives a fixed second.
       socket.on('error', () => undefined);
+      const full = this.connections.size >= maxConnections;
+      this.turnedAwayLog.note(
+        `${address} (${full ? `the server is full, ${maxConnections} connections` : `${maxConnectionsPerAddress} connections from that address`})`,
+      );
       if (this.turnedAway.size >= MAX_TURNED_AWAY) {
         socket.destroy();
         return;

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from './logger.js';
+import { RateLimitedLine } from './rate-limited-line.js';
 
 /** At most one line about failed handshakes per this many milliseconds. */
 export const HANDSHAKE_LOG_INTERVAL_MS = 10_000;
@@ -28,7 +29,7 @@ export class TlsHandshakes {
     private readonly room: () => number,
     log: Logger,
   ) {
-    this.failures = new RateLimitedLine(log, HANDSHAKE_LOG_INTERVAL_MS);
+    this.failures = new RateLimitedLine(log, 'TLS handshake failed', HANDSHAKE_LOG_INTERVAL_MS);
     // Runs after the TLS server's own listener, which has wrapped the socket already.
     server.on('connection', (raw: Socket) => this.arrived(raw));
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
@@ -65,44 +66,5 @@ export class TlsHandshakes {
     raw.once('close', () => {
       if (this.pending.get(peer) === raw) this.pending.delete(peer);
     });
-  }
-}
-
-/**
- * One line per interval at most: the first failure at once, then how many more there were, each
- * interval in which there were any. A flood of 20,000 failures costs a few lines, not 20,000.
- */
-class RateLimitedLine {
-  private suppressed = 0;
-  private last = '';
-  private quietUntil = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly log: Logger,
-    private readonly intervalMs: number,
-  ) {}
-
-  note(reason: string): void {
-    const now = Date.now();
-    if (now >= this.quietUntil && this.suppressed === 0) {
-      this.log.info(`TLS handshake failed: ${reason}`);
-      this.quietUntil = now + this.intervalMs;
-      return;
-    }
-    this.suppressed++;
-    this.last = reason;
-    this.timer ??= setTimeout(() => this.summarise(), Math.max(0, this.quietUntil - now));
-    this.timer.unref();
-  }
-
-  private summarise(): void {
-    this.timer = undefined;
-    const seconds = Math.round(this.intervalMs / 1000);
-    this.log.info(
-      `TLS handshake failed: ${this.suppressed} more in the last ${seconds} s (last: ${this.last})`,
-    );
-    this.suppressed = 0;
-    this.quietUntil = Date.now() + this.intervalMs;
   }
 }

@@ -241,6 +241,11 @@ describe('server limits', () => {
     const second = await rawConnect(server.port);
     const answer = await second.next();
     assert.deepEqual([answer?.type, answer?.code], ['error', 'E_BUSY']);
+    // The server's log says so too, on one line (at a bounded rate: a flood costs a few lines).
+    assert.match(
+      await server.waitForLine(/turned away \(E_BUSY\)/),
+      /turned away \(E_BUSY\): 127\.0\.0\.1 \(the server is full, 1 connections\)/,
+    );
     await second.closed;
     first.close();
   });
