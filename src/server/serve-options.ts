@@ -68,15 +68,6 @@ const CONFIG_KEYS = new Set([
   'tlsKey',
   'logFormat',
 ]);
-const LIMIT_KEYS = new Set(Object.keys(DEFAULT_LIMITS));
-const SIZE_LIMITS = new Set([
-  'maxFileSize',
-  'maxHeaderBytes',
-  'maxQueuedEventBytes',
-  'maxTotalQueuedEventBytes',
-]);
-/** Seconds, or text like "7d"; 0 (or "never") for none. */
-const DURATION_LIMITS = new Set(['maxAge', 'defaultAge']);
 
 function bad(reason: string): FexError {
   return new FexError('SERVE_FAILED', { reason });
@@ -96,25 +87,32 @@ async function readConfig(path: string): Promise<Config> {
   return value as Config;
 }
 
-/** Each limit's flag, and the values it takes (lowest, highest) in words for the hint. */
-const LIMIT_RULES: Record<keyof Limits, { flag: string; min: number; max?: number }> = {
-  maxFileSize: { flag: 'max-file-size', min: 0 },
+/**
+ * Each limit: its flag (none: config file only), what it takes (a count, a size as a number of
+ * bytes or text like "2GiB", or an age in seconds or text like "7d", 0 or "never" for none), and
+ * its range, also said in the hint of a bad value.
+ */
+const LIMIT_RULES: Record<
+  keyof Limits,
+  { flag?: string; kind?: 'size' | 'age'; min: number; max?: number }
+> = {
+  maxFileSize: { flag: 'max-file-size', kind: 'size', min: 0 },
   maxConnections: { flag: 'max-connections', min: 1 },
   idleTimeout: { flag: 'idle-timeout', min: 0 },
   transferTimeout: { flag: 'transfer-timeout', min: 0 },
   headerTimeout: { flag: 'header-timeout', min: 0 },
-  maxHeaderBytes: { flag: 'max-header', min: 64, max: MAX_HEADER_BYTES },
+  maxHeaderBytes: { flag: 'max-header', kind: 'size', min: 64, max: MAX_HEADER_BYTES },
   maxNameBytes: { flag: 'max-name-bytes', min: 1, max: MAX_NAME_BYTES },
   maxHandleLength: { flag: 'max-handle-length', min: 1, max: MAX_HANDLE_LENGTH },
-  maxAge: { flag: 'max-age', min: 0 },
-  defaultAge: { flag: 'default-age', min: 0 },
+  maxAge: { flag: 'max-age', kind: 'age', min: 0 },
+  defaultAge: { flag: 'default-age', kind: 'age', min: 0 },
   maxFiles: { flag: 'max-files', min: 0 },
   maxFilesPerHandle: { flag: 'max-files-per-handle', min: 0 },
   maxConnectionsPerHandle: { flag: 'max-connections-per-handle', min: 0 },
   maxConnectionsPerAddress: { flag: 'max-connections-per-address', min: 0 },
-  // Config file only. An event queue that cannot hold one event would drop them all.
-  maxQueuedEventBytes: { flag: 'max-queued-event-bytes', min: 1024 },
-  maxTotalQueuedEventBytes: { flag: 'max-total-queued-event-bytes', min: 1024 },
+  // An event queue that cannot hold one event would drop them all.
+  maxQueuedEventBytes: { kind: 'size', min: 1024 },
+  maxTotalQueuedEventBytes: { kind: 'size', min: 1024 },
 };
 
 /**
@@ -126,7 +124,6 @@ function badValue(where: string, value: unknown, takes: string): FexError {
   return new FexError('BAD_PARAMS').withHint(`${where}: ${JSON.stringify(value)} is not ${takes}.`);
 }
 
-/** A size (number of bytes, or text like "2GiB") or a count, checked against its range. */
 /** Seconds, or text like "7d"; 0 (or "never") for none. */
 function durationValue(where: string, value: unknown): number {
   if (value === 0 || value === '0' || value === 'never') return 0;
@@ -141,10 +138,11 @@ function durationValue(where: string, value: unknown): number {
   return parsed;
 }
 
+/** A limit's value checked against what it takes and its range. */
 function limitValue(key: keyof Limits, value: unknown, where: string): number {
-  if (DURATION_LIMITS.has(key)) return durationValue(where, value);
-  const { min, max } = LIMIT_RULES[key];
-  const size = SIZE_LIMITS.has(key);
+  const { kind, min, max } = LIMIT_RULES[key];
+  if (kind === 'age') return durationValue(where, value);
+  const size = kind === 'size';
   const parsed =
     typeof value === 'number'
       ? value
@@ -184,7 +182,7 @@ export async function resolveServeOptions(
     typeof config[key] === 'string' ? resolve(base, config[key] as string) : undefined;
 
   const configLimits = (config.limits ?? {}) as Record<string, unknown>;
-  const unknownLimit = Object.keys(configLimits).find((key) => !LIMIT_KEYS.has(key));
+  const unknownLimit = Object.keys(configLimits).find((key) => !Object.hasOwn(LIMIT_RULES, key));
   if (unknownLimit)
     throw bad(`the config file ${configPath} has an unknown limit "${unknownLimit}"`);
   const flagLimits: Record<string, unknown> = {
