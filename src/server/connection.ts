@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Header } from '../protocol/constants.js';
+import { counted } from '../shared/counted.js';
 import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import type { ByteBudget } from '../shared/byte-budget.js';
@@ -147,7 +148,7 @@ export class Connection {
             reason: 'the client closed the connection without leaving',
             outcome: 'cancelled' as const,
           });
-    const count = `${this.requests} request${this.requests === 1 ? '' : 's'}`;
+    const count = counted(this.requests, 'request');
     this.logEvent({
       event: 'disconnect',
       outcome: ended.outcome,

@@ -5,6 +5,7 @@
  * refusals (a quota) are logged like the built-in ones without a line of their own.
  */
 import type { Header } from '../protocol/constants.js';
+import { counted } from '../shared/counted.js';
 import { FexError } from '../shared/errors.js';
 import { handleProblem, nameProblem, UNPRINTABLE } from '../protocol/names.js';
 import type { LogEvent, Outcome } from './logger.js';
@@ -51,13 +52,13 @@ const SUCCESS: Record<string, (who: string, w: Who, answer: Header) => string | 
   register: (_, w) => `${w.remote} registered ${w.handle}`,
   login: (_, w) => `${w.remote} logged in as ${w.handle} with a saved credential`,
   store: (who, _, a) =>
-    `${who} stored ${String(a.name)} (${num(a.size)} bytes)` +
+    `${who} stored ${String(a.name)} (${counted(num(a.size), 'byte')})` +
     (num(a.resumedFrom) > 0 ? `, resumed from byte ${num(a.resumedFrom)}` : ''),
   get: (who, _, a) =>
-    `${who} fetched ${String(a.name)} (${num(a.size)} bytes)` +
+    `${who} fetched ${String(a.name)} (${counted(num(a.size), 'byte')})` +
     (num(a.offset) > 0 ? `, resumed from byte ${num(a.offset)}` : ''),
-  dir: (who, _, a) => `${who} listed the directory (${num(a.count)} files)`,
-  delete: (who, _, a) => `${who} deleted ${String(a.name)} (${num(a.size)} bytes)`,
+  dir: (who, _, a) => `${who} listed the directory (${counted(num(a.count), 'file')})`,
+  delete: (who, _, a) => `${who} deleted ${String(a.name)} (${counted(num(a.size), 'byte')})`,
   rename: (who, _, a) => `${who} renamed ${String(a.from)} to ${String(a.name)}`,
   // Its audit line, written by the handler with the file's digest and owner, is the line.
   'operator-delete': () => undefined,
