@@ -107,6 +107,7 @@ interface StartedRedis {
 /** scripts/services.mjs, which npm test also runs before any build: one way to start Redis. */
 interface ServicesScript {
   findProgram(program: string): string | undefined;
+  freePort(): Promise<number>;
   startRedis(options: { dir: string; port?: number; persist?: boolean }): Promise<StartedRedis>;
 }
 
@@ -144,4 +145,9 @@ export async function startRedis(
       current = await script.startRedis({ dir, port, persist: options.persist });
     },
   };
+}
+
+/** A port of 127.0.0.1 free right now, for a program that cannot bind port 0 and report it. */
+export async function freePort(): Promise<number> {
+  return (await servicesScript()).freePort();
 }
