@@ -21,7 +21,10 @@ describe('set-up', () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.match(pkg.scripts.test!, /^node scripts\/build-if-stale\.mjs && /);
+    // npm test is scripts/test.mjs, which builds through build-if-stale.mjs before the tests.
+    assert.equal(pkg.scripts.test, 'node scripts/test.mjs');
+    const runner = await readFile(join(ROOT, 'scripts', 'test.mjs'), 'utf8');
+    assert.match(runner, /run\(\[join\(ROOT, 'scripts', 'build-if-stale\.mjs'\)\]\)/);
     assert.equal(pkg.scripts.prepare, 'npm run build');
 
     const root = await tempDir('fex-build-');
