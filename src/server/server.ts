@@ -31,7 +31,8 @@ import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
-import { LocalEventBus, type BusEvent, type EventBus } from './state/event-bus.js';
+import { LocalEventBus, type EventBus } from './state/event-bus.js';
+import { FanOut } from './state/fan-out.js';
 
 /**
  * The accept queue asked of the kernel: Node's default is 511, which 10,000 clients connecting
@@ -71,6 +72,7 @@ export class FexServer {
   private readonly core: CoreServices;
   private readonly handles: HandleStore;
   private readonly events: EventBus;
+  private readonly fanOut: FanOut;
   /** Connections acting as a handle, with its key, and how many each handle has here. */
   private readonly acting = new Map<Connection, string>();
   private readonly perHandle = new Map<string, number>();
@@ -97,6 +99,7 @@ export class FexServer {
     const handles = options.handles ?? new HandleRegistry(join(options.dir, RESERVED_DIR));
     this.handles = handles;
     this.events = options.events ?? new LocalEventBus();
+    this.fanOut = new FanOut(this.connections, this.events, (time) => this.sweeper.wake(time));
     // Views, not the objects behind them: a plugin in JavaScript cannot reach past its types.
     const services: ServerServices = {
       get serverId() {
@@ -111,8 +114,8 @@ export class FexServer {
       limits: Object.freeze(limits),
       types: () => this.registry.types(),
       bodyTypes: () => this.registry.bodyTypes(),
-      broadcast: (event, except) => this.broadcast(event, except),
-      sendTo: (handle, event) => this.sendTo(handle, event),
+      broadcast: (event, except) => this.fanOut.broadcast(event, except),
+      sendTo: (handle, event) => this.fanOut.sendTo(handle, event),
       fail: (code, message, details = {}) => FexError.of(code, details, message),
     };
     this.services = Object.freeze(services);
@@ -155,7 +158,7 @@ export class FexServer {
     // Files that expired while the server was down go before anyone can list them.
     await this.sweeper.start();
     await this.handles.open();
-    await this.events.open((event) => this.fromElsewhere(event), this.services.log);
+    await this.events.open((event) => this.fanOut.fromElsewhere(event), this.services.log);
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
       this.net.once('error', reject);
@@ -282,46 +285,5 @@ export class FexServer {
     if (count > 0) this.perHandle.set(key, count);
     else this.perHandle.delete(key);
     this.events.present(key, count);
-  }
-
-  /**
-   * The connections of `handle` on every server: this server's that the event was queued on,
-   * plus those the other servers have as last heard (docs/plugins.md, "Events").
-   */
-  private sendTo(handle: string, event: Record<string, unknown>): number {
-    const key = handleKey(handle);
-    const frame = encodeHeader({ type: 'event', ...event });
-    const here = this.fanOut(frame, (c) => c.handle !== undefined && handleKey(c.handle) === key);
-    this.events.publish({ frame, to: key });
-    return here + this.events.elsewhere(key);
-  }
-
-  private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
-    // A store that expires: the sweep wakes for it if it is the next file due.
-    const wake =
-      event.event === 'uploaded' && typeof event.expires === 'number' ? event.expires : undefined;
-    if (wake !== undefined) this.sweeper.wake(wake);
-    const frame = encodeHeader({ type: 'event', ...event });
-    this.fanOut(frame, (c) => c.info !== except && c.handle !== undefined);
-    this.events.publish({ frame, ...(wake === undefined ? {} : { wake }) });
-  }
-
-  /** An event raised on another server: the same bytes, for this server's connections. */
-  private fromElsewhere({ frame, to, wake }: BusEvent): void {
-    if (wake !== undefined) this.sweeper.wake(wake);
-    this.fanOut(
-      frame,
-      to === undefined
-        ? (c) => c.handle !== undefined
-        : (c) => c.handle !== undefined && handleKey(c.handle) === to,
-    );
-  }
-
-  /** Queues one encoded frame, the same bytes, on every connection picked; how many took it. */
-  private fanOut(frame: Buffer, which: (c: Connection) => boolean): number {
-    let sent = 0;
-    for (const connection of this.connections)
-      if (which(connection) && connection.queueEvent(frame) !== 'closed') sent++;
-    return sent;
   }
 }

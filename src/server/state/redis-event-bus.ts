@@ -66,6 +66,7 @@ export class RedisEventBus implements EventBus {
   async open(deliver: (event: BusEvent) => void, log: Logger): Promise<void> {
     this.log = log;
     this.redis.on('error', (error: Error) => this.lost(error));
+    this.redis.on('close', () => this.lost());
     this.redis.on('ready', () => this.back());
     await whenReady(this.redis);
     const subscriber = duplicateOf(this.redis);
@@ -199,10 +200,12 @@ export class RedisEventBus implements EventBus {
     }
   }
 
-  private lost(error: Error): void {
+  private lost(error?: Error): void {
     if (this.down || this.closed) return;
     this.down = true;
-    const why = (error as NodeJS.ErrnoException).code ?? error.message;
+    const why = error
+      ? ((error as NodeJS.ErrnoException).code ?? error.message)
+      : 'the connection closed';
     this.log?.error(
       `${SERVICE}: lost ${describe(this.redis)} (${why}); requests that need it fail with E_UNAVAILABLE until it is back`,
     );
