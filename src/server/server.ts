@@ -20,13 +20,7 @@ import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CoreServices } from './core-services.js';
 import { identify } from './identify.js';
-import type {
-  ConnectionInfo,
-  Limits,
-  ListOptions,
-  ServerPlugin,
-  ServerServices,
-} from './plugin-api.js';
+import type { Limits, ListOptions, ServerPlugin, ServerServices } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
