@@ -77,7 +77,11 @@ export interface FilesView {
 
 /** The registered handles, read-only. */
 export interface HandlesView {
-  /** Whether `handle` is registered here (without regard to case). */
+  /**
+   * Whether `handle` is registered (without regard to case): on this server, or with
+   * `fex serve --state`, on any server sharing its state. Rejects with E_UNAVAILABLE while that
+   * state cannot be reached.
+   */
   has(handle: string): Promise<boolean>;
 }
 
