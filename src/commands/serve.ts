@@ -16,6 +16,7 @@ export default class Serve extends FexCommand {
     '<%= config.bin %> serve --config fex.config.json',
     '<%= config.bin %> serve --max-age 30d --default-age 7d',
     '<%= config.bin %> serve --log-format json',
+    '<%= config.bin %> serve --state redis://127.0.0.1:6379/0',
   ];
   static override enableJsonFlag = false;
   static override flags = {
@@ -101,6 +102,10 @@ export default class Serve extends FexCommand {
       summary:
         'The log on stdout: text lines, or JSON lines (pino’s shape) for log tools. Default text.',
       options: [...LOG_FORMATS],
+    }),
+    state: Flags.string({
+      summary:
+        'Share handles and events with every server given the same Redis: redis://HOST:PORT[/DB] (docs/scaling.md). Default: this server alone.',
     }),
   };
 

@@ -8,6 +8,7 @@ import { streamLogger } from './logger.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';
 import { FexServer } from './server.js';
+import { sharedState } from './state/index.js';
 
 async function readTls(paths: { cert: string; key: string }) {
   try {
@@ -32,7 +33,9 @@ export async function runServer(options: ServeOptions): Promise<void> {
     });
   }
   const tls = options.tls && (await readTls(options.tls));
+  const { close: closeState, ...state } = await sharedState(options.state);
   const server = new FexServer({
+    ...state,
     tls,
     dir,
     host: options.host,
@@ -45,6 +48,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   try {
     address = await server.start();
   } catch (error) {
+    await closeState();
     if (error instanceof FexError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
@@ -66,7 +70,8 @@ export async function runServer(options: ServeOptions): Promise<void> {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       log.info(`${signal}: stopping, waiting for transfers in flight`);
-      void server.stop().then(() => {
+      void server.stop().then(async () => {
+        await closeState();
         log.info('stopped');
         done();
       });

@@ -16,6 +16,7 @@ import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
 import { parseSize } from '../shared/sizes.js';
 import { parseDuration } from '../protocol/duration.js';
+import { parseStateUrl } from './state/state-url.js';
 
 /** The formats of `--log-format`, for the command's flag. */
 export { LOG_FORMATS };
@@ -43,6 +44,7 @@ export interface ServeFlags {
   'tls-cert'?: string;
   'tls-key'?: string;
   'log-format'?: string;
+  state?: string;
 }
 
 export interface ServeOptions {
@@ -54,6 +56,8 @@ export interface ServeOptions {
   /** Paths of the PEM certificate chain and key, to serve TLS. */
   tls?: { cert: string; key: string };
   logFormat: LogFormat;
+  /** `redis://...`: handles and events shared with the other servers using it (docs/scaling.md). */
+  state?: string;
 }
 
 type Config = Record<string, unknown>;
@@ -67,6 +71,7 @@ const CONFIG_KEYS = new Set([
   'tlsCert',
   'tlsKey',
   'logFormat',
+  'state',
 ]);
 
 function bad(reason: string): FexError {
@@ -230,7 +235,14 @@ export async function resolveServeOptions(
   if (!LOG_FORMATS.includes(logFormat as LogFormat))
     throw bad(`"logFormat" in the config file must be one of ${LOG_FORMATS.join(', ')}`);
 
+  const state = flags.state ?? config.state;
+  if (state !== undefined && typeof state !== 'string')
+    throw badValue(`state in ${configPath}`, state, 'a redis:// URL');
+  // Checked now, so a mistyped URL is a usage error before anything starts.
+  if (state !== undefined) parseStateUrl(state);
+
   return {
+    ...(state === undefined ? {} : { state }),
     logFormat: logFormat as LogFormat,
     host: flags.host ?? (typeof config.host === 'string' ? config.host : DEFAULT_HOST),
     port,
