@@ -5,6 +5,7 @@
  * or, in CI, fails: CI installs every one of them, so a missing service there is a broken run,
  * never a quiet skip.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deferCleanup } from '../../src/testing/kit.js';
@@ -82,6 +83,29 @@ export function needService(
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   return env[SERVICES[name].variable] || absent(t, missingMessage(name), env);
+}
+
+/**
+ * needService for a whole `describe` block, decided when the file loads: the value, or the
+ * message to give its `skip` option (`describe(..., { skip: redis.skip })`); throws in CI.
+ */
+export function serviceFor(
+  name: ServiceName,
+  env: NodeJS.ProcessEnv = process.env,
+): { value: string; skip?: undefined } | { value?: undefined; skip: string } {
+  let skip = '';
+  const value = needService({ skip: (message = '') => (skip = message) }, name, env);
+  return value ? { value } : { skip };
+}
+
+/** A Redis key prefix no other test uses, so tests sharing one Redis never see each other. */
+export function uniquePrefix(what = 'test'): string {
+  return `fex-test:${what}:${randomBytes(6).toString('hex')}:`;
+}
+
+/** The `--state` URL of the Redis at `base` (DB 0), with a key prefix of its own. */
+export function stateUrl(base: string, prefix = uniquePrefix()): string {
+  return `${base.replace(/\/+$/, '')}/0?prefix=${prefix}`;
 }
 
 /** A Redis of a test's own, to stop and restart under the system under test. */

@@ -12,13 +12,8 @@ import { PRESENCE_VANISH_MS } from '../../src/server/state/redis-event-bus.js';
 import { cleanup, makeUser, ROOT, startServer, uploadedLine } from '../helpers/harness.js';
 import { greeted } from '../helpers/raw-client.js';
 import { Relay } from '../helpers/relay.js';
-import {
-  startBalancer,
-  startOwnRedis,
-  stateUrl,
-  testHaproxy,
-  testRedis,
-} from '../helpers/test-redis.js';
+import { startBalancer } from '../helpers/cluster.js';
+import { serviceFor, startRedis, stateUrl } from '../helpers/services.js';
 import { LiveShell, stopShells } from './shell-support.js';
 
 const JOINED = 'Connection to the File Exchange Server is successful!';
@@ -26,10 +21,10 @@ const UNAVAILABLE =
   'Error: The server cannot reach its shared state. Please try again in a moment.';
 const MESSAGING = join(ROOT, 'plugins', 'messaging');
 const LIMIT = { timeout: 60_000 };
-const redis = testRedis();
+const redis = serviceFor('redis');
 
 /** Two servers, each with its own folder, sharing one Redis namespace (and the messaging plugin). */
-async function pair(url = stateUrl(redis.url!)) {
+async function pair(url = stateUrl(redis.value!)) {
   const args = ['--state', url, '--plugin', MESSAGING];
   const [a, b] = await Promise.all([startServer({ args }), startServer({ args })]);
   return { a, b, url };
@@ -202,8 +197,9 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
   it(
     'refuses in one line while Redis is down, and serves again once it is back',
     LIMIT,
-    async () => {
-      const own = await startOwnRedis();
+    async (t) => {
+      const own = await startRedis(t);
+      if (!own) return;
       const server = await startServer({ args: ['--state', stateUrl(own.url)] });
       const user = await makeUser();
       const first = await user.run(['register', 'Early', '--server', server.address]);
@@ -219,7 +215,7 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
       assert.equal(login.stderr, `${UNAVAILABLE}\n`);
       assert.match(server.stderr(), /shared state: lost Redis at 127\.0\.0\.1:\d+\/0 \(/);
 
-      await startOwnRedis(own.port);
+      await own.restart();
       await server.waitForLine(/shared state: Redis at 127\.0\.0\.1:\d+\/0 is back/);
       const again = await user.run(['register', 'Carl', '--server', server.address]);
       assert.equal(again.stdout, 'Welcome Carl!\n', again.stderr);
@@ -227,8 +223,9 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
     },
   );
 
-  it('does not start without its Redis, and says which', LIMIT, async () => {
-    const own = await startOwnRedis();
+  it('does not start without its Redis, and says which', LIMIT, async (t) => {
+    const own = await startRedis(t);
+    if (!own) return;
     await own.stop();
     const user = await makeUser();
     const run = await user.run([
@@ -248,7 +245,7 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
   });
 });
 
-const haproxy: { path?: string; skip?: string } = redis.skip ? { skip: redis.skip } : testHaproxy();
+const haproxy = redis.skip ? { skip: redis.skip } : serviceFor('haproxy');
 
 describe('three servers behind haproxy', { skip: haproxy.skip }, () => {
   after(async () => {
@@ -257,12 +254,9 @@ describe('three servers behind haproxy', { skip: haproxy.skip }, () => {
   });
 
   it('shows three shells on three servers each other’s uploads live', LIMIT, async () => {
-    const args = ['--state', stateUrl(redis.url!)];
+    const args = ['--state', stateUrl(redis.value!)];
     const servers = await Promise.all([1, 2, 3].map(() => startServer({ args })));
-    const balancer = await startBalancer(
-      haproxy.path!,
-      servers.map((server) => server.port),
-    );
+    const balancer = await startBalancer(servers.map((server) => ({ port: server.port })));
     const names = ['Ann', 'Bob', 'Cid'];
     const users = await Promise.all(names.map(() => makeUser()));
     const shells = [];

@@ -9,9 +9,9 @@ import type { BusEvent } from '../../src/server/state/event-bus.js';
 import { closeRedisClients, redisClient } from '../../src/server/state/redis-client.js';
 import { RedisEventBus } from '../../src/server/state/redis-event-bus.js';
 import { cleanup } from '../../src/testing/kit.js';
-import { startOwnRedis, stateUrl, testRedis } from '../helpers/test-redis.js';
+import { serviceFor, startRedis, stateUrl } from '../helpers/services.js';
 
-const redis = testRedis();
+const redis = serviceFor('redis');
 
 /** Resolves once `check` holds, polling each few milliseconds (pub/sub is asynchronous). */
 async function until(check: () => boolean): Promise<void> {
@@ -24,7 +24,7 @@ describe('RedisEventBus', { skip: redis.skip, timeout: 30_000 }, () => {
     await cleanup();
   });
 
-  async function two(url = stateUrl(redis.url!)) {
+  async function two(url = stateUrl(redis.value!)) {
     const heard: BusEvent[][] = [[], []];
     const buses = [new RedisEventBus(redisClient(url)), new RedisEventBus(redisClient(url))];
     await Promise.all(buses.map((bus, i) => bus.open((e) => heard[i]!.push(e), silentLogger)));
@@ -63,8 +63,9 @@ describe('RedisEventBus', { skip: redis.skip, timeout: 30_000 }, () => {
     await buses[1].close();
   });
 
-  it('carries events and presence again once a restarted Redis is back', async () => {
-    const own = await startOwnRedis();
+  it('carries events and presence again once a restarted Redis is back', async (t) => {
+    const own = await startRedis(t);
+    if (!own) return;
     const { buses, heard } = await two(stateUrl(own.url));
     buses[0].present('ann', 1);
     await until(() => buses[1].elsewhere('ann') === 1);
@@ -72,7 +73,7 @@ describe('RedisEventBus', { skip: redis.skip, timeout: 30_000 }, () => {
     // Nothing reaches the other servers now: nobody there is counted, publishing is a no-op.
     await until(() => buses[1].elsewhere('ann') === 0);
     buses[0].publish({ frame: Buffer.from('lost') });
-    await startOwnRedis(own.port);
+    await own.restart();
     // The restarted Redis has nothing; the heartbeats write the presence back.
     await until(() => buses[1].elsewhere('ann') === 1);
     const frame = Buffer.from([0, 0, 0, 2, 0x7b, 0x7d]);

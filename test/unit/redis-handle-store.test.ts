@@ -4,15 +4,15 @@ import type { Redis } from 'ioredis';
 import { registrySuite } from '../../src/testing/index.js';
 import { RedisHandleStore } from '../../src/server/state/redis-handle-store.js';
 import { closeRedisClients, redisClient } from '../../src/server/state/redis-client.js';
-import { stateUrl, testRedis } from '../helpers/test-redis.js';
+import { serviceFor, stateUrl } from '../helpers/services.js';
 
-const redis = testRedis();
+const redis = serviceFor('redis');
 
 describe('RedisHandleStore', { skip: redis.skip }, () => {
   after(closeRedisClients);
 
   registrySuite('RedisHandleStore', async () => {
-    const url = stateUrl(redis.url!);
+    const url = stateUrl(redis.value!);
     const open = async () => {
       const store = new RedisHandleStore(redisClient(url));
       await store.open();
