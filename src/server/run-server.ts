@@ -8,6 +8,7 @@ import { streamLogger } from './logger.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';
 import { FexServer } from './server.js';
+import { openStorage, storagePlace } from './storage/open-storage.js';
 
 async function readTls(paths: { cert: string; key: string }) {
   try {
@@ -32,7 +33,9 @@ export async function runServer(options: ServeOptions): Promise<void> {
     });
   }
   const tls = options.tls && (await readTls(options.tls));
+  const storage = await openStorage(options.storage, dir);
   const server = new FexServer({
+    ...(storage ? { storage } : {}),
     tls,
     dir,
     host: options.host,
@@ -56,7 +59,8 @@ export async function runServer(options: ServeOptions): Promise<void> {
     throw new FexError('SERVE_FAILED', { reason });
   }
   const where = formatServer(address);
-  const ready = `fex server listening on ${where}, storing files in ${dir}`;
+  const place = storagePlace(options.storage, dir);
+  const ready = `fex server listening on ${where}, storing files in ${place}`;
   // In JSON form the ready line is a log line too, with the address as fields of its own.
   if (options.logFormat === 'json')
     log.event({ event: 'listening', outcome: 'ok', msg: ready, address: where, dir });
