@@ -85,13 +85,19 @@ export class S3Objects {
     );
   }
 
-  /** Best effort: an upload already completed or aborted elsewhere is no failure. */
-  async abortMultipart(key: string, uploadId: string): Promise<void> {
-    await this.call(() =>
-      this.client.send(
+  /**
+   * Resolves true once the upload is gone (aborted now, or completed or aborted before); false
+   * when the store could not be asked, so the caller keeps its record for a later sweep.
+   */
+  async abortMultipart(key: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.client.send(
         new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
-      ),
-    ).catch(() => undefined);
+      );
+      return true;
+    } catch (error) {
+      return (error as Error).name === 'NoSuchUpload';
+    }
   }
 
   /** The object's bytes from `start`; rejects with `missing` true when there is no such key. */

@@ -225,20 +225,28 @@ export class S3PendingPut implements PendingPut {
 
   /** Saves the upload's state in the index; false when another server has taken it over. */
   private record(): Promise<boolean> {
-    return this.host.index.savePartial({
+    return this.host.index.savePartial(this.state(this.uploadId as string));
+  }
+
+  private state(uploadId: string): PartialUpload {
+    return {
       id: this.id,
       owner: this.options.owner,
       name: this.name,
       size: this.options.size,
       object: this.object,
-      uploadId: this.uploadId as string,
+      uploadId,
       parts: this.parts,
       generation: this.generation,
       updated: Date.now(),
-    });
+    };
   }
 
-  /** Aborts the multipart upload and forgets its record, if this upload still holds it. */
+  /**
+   * Aborts the multipart upload and forgets its record, if this upload still holds it. When the
+   * store cannot be reached, a record without parts stays for the partial-upload sweep to abort
+   * it later (or for the same file's next upload to reuse it).
+   */
   private async dropUpload(): Promise<void> {
     const uploadId = this.uploadId;
     this.uploadId = undefined;
@@ -246,8 +254,12 @@ export class S3PendingPut implements PendingPut {
     const ours = this.resumable
       ? await this.host.index.dropPartial(this.id, this.generation)
       : true;
-    if (ours) await this.host.objects.abortMultipart(this.object, uploadId);
     this.generation = 0;
+    if (!ours || (await this.host.objects.abortMultipart(this.object, uploadId))) return;
+    if (this.resumable)
+      await this.host.index
+        .savePartial({ ...this.state(uploadId), parts: [], generation: 0 })
+        .catch(() => undefined);
   }
 
   /** Waits for the part in flight, whatever its outcome. */

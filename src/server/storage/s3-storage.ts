@@ -230,7 +230,9 @@ export class S3Storage implements Storage {
     if (this.active.has(partial.id)) return;
     if (!(await this.index.dropPartial(partial.id, partial.generation))) return;
     this.hashes.delete(partial.id);
-    await this.objects.abortMultipart(partial.object, partial.uploadId);
+    // The store away: the record comes back, for the next sweep to try again.
+    if (!(await this.objects.abortMultipart(partial.object, partial.uploadId)))
+      await this.index.savePartial({ ...partial, parts: [], generation: 0 });
   }
 }
 
