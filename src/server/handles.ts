@@ -10,9 +10,12 @@ import { FexError } from '../shared/errors.js';
 import { handleKey, handleProblem } from '../protocol/names.js';
 import { writeDurably } from './durable-file.js';
 
-interface HandleRecord {
+/** What a registry keeps of a handle: never the credential, only its SHA-256. */
+export interface HandleRecord {
+  /** As registered, in its original case. */
   handle: string;
   credentialSha256: string;
+  /** When it was registered, in epoch milliseconds. */
   created: number;
 }
 
@@ -39,6 +42,40 @@ function digest(credential: string): Buffer {
   return createHash('sha256').update(credential, 'utf8').digest();
 }
 
+/**
+ * A new handle's record and the credential to give its owner once: what every registry does
+ * before it claims the handle its own way (refusing a handle that breaks the rules first).
+ */
+export function newHandle(handle: string): { record: HandleRecord; credential: string } {
+  if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
+  const credential = randomBytes(32).toString('base64url');
+  const record = {
+    handle,
+    credentialSha256: digest(credential).toString('hex'),
+    created: Date.now(),
+  };
+  return { record, credential };
+}
+
+/**
+ * The handle as registered when `credential` is the record's own; E_BAD_CREDENTIAL otherwise.
+ * Compares even when the handle is unknown (no record), so timing does not tell which exist.
+ */
+export function checkCredential(
+  handle: string,
+  credential: string,
+  record: HandleRecord | undefined,
+): string {
+  const given = digest(credential);
+  const expected = record
+    ? Buffer.from(record.credentialSha256, 'hex')
+    : Buffer.alloc(given.length);
+  if (expected.length !== given.length || !timingSafeEqual(given, expected) || !record)
+    throw new FexError('E_BAD_CREDENTIAL', { handle });
+  return record.handle;
+}
+
+/** The registry of one server: a JSON file in its folder's `.fex` (the default). */
 export class HandleRegistry implements HandleStore {
   private records = new Map<string, HandleRecord>();
   private saving: Promise<void> = Promise.resolve();
@@ -68,15 +105,10 @@ export class HandleRegistry implements HandleStore {
 
   /** Claims a free handle; resolves with its credential once the claim is on disk. */
   async register(handle: string): Promise<string> {
-    if (handleProblem(handle)) throw new FexError('E_BAD_HANDLE', { handle });
+    const { record, credential } = newHandle(handle);
     const key = handleKey(handle);
     if (this.records.has(key)) throw new FexError('E_HANDLE_TAKEN', { handle });
-    const credential = randomBytes(32).toString('base64url');
-    this.records.set(key, {
-      handle,
-      credentialSha256: digest(credential).toString('hex'),
-      created: Date.now(),
-    });
+    this.records.set(key, record);
     try {
       await this.save();
     } catch (error) {
@@ -88,15 +120,7 @@ export class HandleRegistry implements HandleStore {
 
   /** The handle as registered (its original case) when the credential is its own. */
   async verify(handle: string, credential: string): Promise<string> {
-    const record = this.records.get(handleKey(handle));
-    const given = digest(credential);
-    // Compare even when the handle is unknown, so timing does not tell which handles exist.
-    const expected = record
-      ? Buffer.from(record.credentialSha256, 'hex')
-      : Buffer.alloc(given.length);
-    if (!timingSafeEqual(given, expected) || !record)
-      throw new FexError('E_BAD_CREDENTIAL', { handle });
-    return record.handle;
+    return checkCredential(handle, credential, this.records.get(handleKey(handle)));
   }
 
   /**

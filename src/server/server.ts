@@ -20,17 +20,13 @@ import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CoreServices } from './core-services.js';
 import { identify } from './identify.js';
-import type {
-  ConnectionInfo,
-  Limits,
-  ListOptions,
-  ServerPlugin,
-  ServerServices,
-} from './plugin-api.js';
+import type { Limits, ListOptions, ServerPlugin, ServerServices } from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
+import { LocalEventBus, type EventBus } from './state/event-bus.js';
+import { FanOut } from './state/fan-out.js';
 
 /**
  * The accept queue asked of the kernel: Node's default is 511, which 10,000 clients connecting
@@ -52,6 +48,10 @@ export interface ServerOptions {
   storage?: Storage;
   /** The handle registry; by default a JSON file in the folder's `.fex`. */
   handles?: HandleStore;
+  /** How events reach other servers' connections; by default they stay on this one. */
+  events?: EventBus;
+  /** The id to answer `hello` with (a cluster's, shared); by default the folder's own. */
+  serverId?: () => Promise<string>;
   log?: Logger;
   /** Serve TLS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -65,6 +65,11 @@ export class FexServer {
   /** What the built-in handlers are given besides: the storage. */
   private readonly core: CoreServices;
   private readonly handles: HandleStore;
+  private readonly events: EventBus;
+  private readonly fanOut: FanOut;
+  /** Connections acting as a handle, with its key, and how many each handle has here. */
+  private readonly acting = new Map<Connection, string>();
+  private readonly perHandle = new Map<string, number>();
   private readonly connectionServices: ConnectionServices;
   private readonly registry = new HandlerRegistry();
   private readonly connections = new Set<Connection>();
@@ -87,6 +92,8 @@ export class FexServer {
     const identity = () => this.identity;
     const handles = options.handles ?? new HandleRegistry(join(options.dir, RESERVED_DIR));
     this.handles = handles;
+    this.events = options.events ?? new LocalEventBus();
+    this.fanOut = new FanOut(this.connections, this.events, (time) => this.sweeper.wake(time));
     // Views, not the objects behind them: a plugin in JavaScript cannot reach past its types.
     const services: ServerServices = {
       get serverId() {
@@ -101,8 +108,8 @@ export class FexServer {
       limits: Object.freeze(limits),
       types: () => this.registry.types(),
       bodyTypes: () => this.registry.bodyTypes(),
-      broadcast: (event, except) => this.broadcast(event, except),
-      sendTo: (handle, event) => this.sendTo(handle, event),
+      broadcast: (event, except) => this.fanOut.broadcast(event, except),
+      sendTo: (handle, event) => this.fanOut.sendTo(handle, event),
       fail: (code, message, details = {}) => FexError.of(code, details, message),
     };
     this.services = Object.freeze(services);
@@ -138,12 +145,14 @@ export class FexServer {
       { core: true },
     );
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
-    this.identity = await loadServerId(join(this.options.dir, RESERVED_DIR));
+    this.identity = await (this.options.serverId?.() ??
+      loadServerId(join(this.options.dir, RESERVED_DIR)));
     this.operatorKey = await loadOperatorKey(join(this.options.dir, RESERVED_DIR));
     await this.core.storage.open();
     // Files that expired while the server was down go before anyone can list them.
     await this.sweeper.start();
     await this.handles.open();
+    await this.events.open((event) => this.fanOut.fromElsewhere(event), this.services.log);
     for (const plugin of this.registry.plugins) await plugin.setup?.(this.services);
     await new Promise<void>((resolve, reject) => {
       this.net.once('error', reject);
@@ -170,6 +179,7 @@ export class FexServer {
     }, grace);
     await closed;
     clearTimeout(deadline);
+    await this.events.close();
     await this.sweeper.stop();
     for (const plugin of this.registry.plugins) {
       try {
@@ -216,7 +226,10 @@ export class FexServer {
       this.registry,
     );
     this.connections.add(connection);
-    socket.once('close', () => this.connections.delete(connection));
+    socket.once('close', () => {
+      this.connections.delete(connection);
+      this.departed(connection);
+    });
     void connection.serve();
   }
 
@@ -244,32 +257,27 @@ export class FexServer {
    */
   private admitHandle(connection: Connection, handle: string): void {
     const max = this.services.limits.maxConnectionsPerHandle;
-    if (max === 0) return;
     const key = handleKey(handle);
     const same = (c: Connection) =>
       c !== connection && c.handle !== undefined && handleKey(c.handle) === key;
-    if (this.count(same) < max) return;
-    if (!this.shedOldest(same)) throw new FexError('E_BUSY');
+    if (max > 0 && this.count(same) >= max && !this.shedOldest(same)) throw new FexError('E_BUSY');
+    // The connection acts as the handle from here on (identify sets it right after).
+    this.acting.set(connection, key);
+    this.countPresence(key, 1);
   }
 
-  private sendTo(handle: string, event: Record<string, unknown>): number {
-    const key = handleKey(handle);
-    return this.fanOut(event, (c) => c.handle !== undefined && handleKey(c.handle) === key);
+  private departed(connection: Connection): void {
+    const key = this.acting.get(connection);
+    if (key === undefined) return;
+    this.acting.delete(connection);
+    this.countPresence(key, -1);
   }
 
-  private broadcast(event: Record<string, unknown>, except?: ConnectionInfo): void {
-    // A store that expires: the sweep wakes for it if it is the next file due.
-    if (event.event === 'uploaded' && typeof event.expires === 'number')
-      this.sweeper.wake(event.expires);
-    this.fanOut(event, (c) => c.info !== except && c.handle !== undefined);
-  }
-
-  /** Encodes an event once and queues the same bytes on every connection picked. */
-  private fanOut(event: Record<string, unknown>, which: (c: Connection) => boolean): number {
-    const frame = encodeHeader({ type: 'event', ...event });
-    let sent = 0;
-    for (const connection of this.connections)
-      if (which(connection) && connection.queueEvent(frame) !== 'closed') sent++;
-    return sent;
+  /** Keeps the count of a handle's connections here, and tells the other servers. */
+  private countPresence(key: string, change: number): void {
+    const count = (this.perHandle.get(key) ?? 0) + change;
+    if (count > 0) this.perHandle.set(key, count);
+    else this.perHandle.delete(key);
+    this.events.present(key, count);
   }
 }

@@ -113,6 +113,10 @@ const table = {
   },
   E_BUSY: { message: 'The server is full. Please try again later.', exit: EXIT.connection },
   E_SHUTTING_DOWN: { message: 'The server is shutting down.', exit: EXIT.connection },
+  E_UNAVAILABLE: {
+    message: 'The server cannot reach its {service}. Please try again in a moment.',
+    exit: EXIT.connection,
+  },
   E_TIMEOUT: {
     message: 'The server closed the connection: {reason}.',
     exit: EXIT.connection,

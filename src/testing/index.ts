@@ -1,6 +1,7 @@
 /**
  * The test kit of the plugin SDK (`fex/testing`): a real server with the plugin under test, real
- * users of the `fex` binary, and the storage contract suite with its in-memory reference backend.
+ * users of the `fex` binary, the storage contract suite with its in-memory reference backend, and
+ * the registry contract suite.
  * docs/plugins.md ("Testing a plugin") and docs/storage.md.
  */
 export {
@@ -28,6 +29,8 @@ export {
   type StorageFixture,
 } from './storage-contract.js';
 export { MemoryStorage, MemoryVolume } from './memory-storage.js';
+export { registrySuite, type RegistryFixture } from './registry-contract.js';
+export type { HandleStore } from '../server/handles.js';
 export type {
   Storage,
   ListOptions,
@@ -35,3 +38,10 @@ export type {
   PutOptions,
   StoredFile,
 } from '../server/storage/storage.js';
+export { fileIndexSuite, indexed, type FileIndexFixture } from './file-index-contract.js';
+export type {
+  FileIndex,
+  IndexedFile,
+  PartialUpload,
+  HeldPart,
+} from '../server/storage/file-index.js';

@@ -1,0 +1,62 @@
+/**
+ * The event bus over a real Redis: an event published by one server reaches another byte for
+ * byte and not its sender; presence travels at once and goes with a server that stops.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { silentLogger } from '../../src/server/logger.js';
+import type { BusEvent } from '../../src/server/state/event-bus.js';
+import { closeRedisClients, redisClient } from '../../src/server/state/redis-client.js';
+import { RedisEventBus } from '../../src/server/state/redis-event-bus.js';
+import { stateUrl, testRedis } from '../helpers/test-redis.js';
+
+const redis = testRedis();
+
+/** Resolves once `check` holds, polling each few milliseconds (pub/sub is asynchronous). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('RedisEventBus', { skip: redis.skip }, () => {
+  after(closeRedisClients);
+
+  async function two() {
+    const url = stateUrl(redis.url!);
+    const heard: BusEvent[][] = [[], []];
+    const buses = [new RedisEventBus(redisClient(url)), new RedisEventBus(redisClient(url))];
+    await Promise.all(buses.map((bus, i) => bus.open((e) => heard[i]!.push(e), silentLogger)));
+    return { buses: buses as [RedisEventBus, RedisEventBus], heard };
+  }
+
+  it('carries an event to the other servers as the same bytes, not back to its sender', async () => {
+    const { buses, heard } = await two();
+    const frame = Buffer.from([0, 0, 0, 2, 0x7b, 0x7d, 0x0a, 0xff]);
+    buses[0].publish({ frame, to: 'ann', wake: 123 });
+    buses[0].publish({ frame });
+    await until(() => heard[1]!.length === 2);
+    assert.ok(heard[1]![0]!.frame.equals(frame));
+    assert.deepEqual(
+      { ...heard[1]![0], frame: undefined },
+      { frame: undefined, to: 'ann', wake: 123 },
+    );
+    assert.deepEqual(Object.keys(heard[1]![1]!), ['frame']);
+    assert.deepEqual(heard[0], []);
+    await Promise.all(buses.map((bus) => bus.close()));
+  });
+
+  it('tells the others who is connected, and forgets a server that stops', async () => {
+    const { buses } = await two();
+    buses[0].present('ann', 2);
+    await until(() => buses[1].elsewhere('ann') === 2);
+    assert.equal(buses[0].elsewhere('ann'), 0, 'its own connections are not elsewhere');
+    buses[0].present('ann', 1);
+    await until(() => buses[1].elsewhere('ann') === 1);
+    buses[0].present('ann', 0);
+    await until(() => buses[1].elsewhere('ann') === 0);
+    buses[0].present('bob', 1);
+    await until(() => buses[1].elsewhere('bob') === 1);
+    await buses[0].close();
+    await until(() => buses[1].elsewhere('bob') === 0);
+    await buses[1].close();
+  });
+});
