@@ -16,6 +16,7 @@ export default class Serve extends FexCommand {
     '<%= config.bin %> serve --config fex.config.json',
     '<%= config.bin %> serve --max-age 30d --default-age 7d',
     '<%= config.bin %> serve --log-format json',
+    'AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 <%= config.bin %> serve --storage s3://fex-files --s3-path-style',
     '<%= config.bin %> serve --state redis://127.0.0.1:6379/0',
   ];
   static override enableJsonFlag = false;
@@ -102,6 +103,19 @@ export default class Serve extends FexCommand {
       summary:
         'The log on stdout: text lines, or JSON lines (pino’s shape) for log tools. Default text.',
       options: [...LOG_FORMATS],
+    }),
+    storage: Flags.string({
+      summary:
+        'Keep the files in an S3-compatible object store, s3://BUCKET[/PREFIX]; endpoint, region and keys as the AWS SDK reads them (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID...). Default: the --dir folder.',
+    }),
+    's3-path-style': Flags.boolean({
+      summary: 'Address the bucket in the URL path (http://host/bucket), as MinIO and Swift need.',
+    }),
+    's3-part-size': Flags.string({
+      summary: 'Part size of multipart uploads to the object store, at least 5MiB. Default 8MiB.',
+    }),
+    'partial-expiry': Flags.string({
+      summary: 'How long a cut-off upload is kept for resuming, e.g. 12h. Default 1d.',
     }),
     state: Flags.string({
       summary:

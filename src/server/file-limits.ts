@@ -40,23 +40,40 @@ export async function takeRoom(
     return () => undefined;
   let pending = pendingOf.get(server);
   if (!pending) pendingOf.set(server, (pending = { total: 0, byOwner: new Map() }));
-  if (maxFiles > 0 && server.storage.count() + pending.total >= maxFiles)
+  // Taken before the counts are asked (a shared index answers asynchronously), so concurrent
+  // stores see each other's room; given back if the limit refuses this one.
+  pending.total++;
+  add(pending.byOwner, owner, 1);
+  const held = pending;
+  const undo = () => {
+    held.total--;
+    add(held.byOwner, owner, -1);
+  };
+  let counts: [number, number];
+  try {
+    counts = await Promise.all([server.storage.count(), server.storage.count(owner)]);
+  } catch (error) {
+    undo();
+    throw error;
+  }
+  // The room of the stores in flight besides this one, as it is once the counts are in.
+  const others = { total: held.total - 1, owned: (held.byOwner.get(owner) ?? 1) - 1 };
+  if (maxFiles > 0 && counts[0] + others.total >= maxFiles) {
+    undo();
     throw new FexError('E_TOO_MANY_FILES', {
       reason: `the server already holds ${maxFiles} files, the most it allows`,
     });
-  const owned = server.storage.count(owner) + (pending.byOwner.get(owner) ?? 0);
-  if (maxFilesPerHandle > 0 && owned >= maxFilesPerHandle)
+  }
+  if (maxFilesPerHandle > 0 && counts[1] + others.owned >= maxFilesPerHandle) {
+    undo();
     throw new FexError('E_TOO_MANY_FILES', {
       reason: `${owner} already owns ${maxFilesPerHandle} files, the most this server allows one handle`,
     });
-  pending.total++;
-  add(pending.byOwner, owner, 1);
+  }
   let given = false;
-  const held = pending;
   return () => {
     if (given) return;
     given = true;
-    held.total--;
-    add(held.byOwner, owner, -1);
+    undo();
   };
 }

@@ -8,6 +8,7 @@ import { streamLogger } from './logger.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadPlugin } from './plugin-loader.js';
 import { FexServer } from './server.js';
+import { openStorage, storagePlace } from './storage/open-storage.js';
 import { sharedState } from './state/index.js';
 
 async function readTls(paths: { cert: string; key: string }) {
@@ -34,8 +35,16 @@ export async function runServer(options: ServeOptions): Promise<void> {
   }
   const tls = options.tls && (await readTls(options.tls));
   const { close: closeState, ...state } = await sharedState(options.state);
+  // With --state, an S3 backend's file index lives in the same Redis, on the same client
+  // (redisClient gives one per URL), so every server of the cluster sees one namespace.
+  const redis =
+    options.state === undefined
+      ? undefined
+      : (await import('./state/redis-client.js')).redisClient(options.state);
+  const storage = await openStorage(options.storage, dir, redis);
   const server = new FexServer({
     ...state,
+    ...(storage ? { storage } : {}),
     tls,
     dir,
     host: options.host,
@@ -60,7 +69,8 @@ export async function runServer(options: ServeOptions): Promise<void> {
     throw new FexError('SERVE_FAILED', { reason });
   }
   const where = formatServer(address);
-  const ready = `fex server listening on ${where}, storing files in ${dir}`;
+  const place = storagePlace(options.storage, dir);
+  const ready = `fex server listening on ${where}, storing files in ${place}`;
   // In JSON form the ready line is a log line too, with the address as fields of its own.
   if (options.logFormat === 'json')
     log.event({ event: 'listening', outcome: 'ok', msg: ready, address: where, dir });

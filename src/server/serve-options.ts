@@ -16,6 +16,8 @@ import type { Limits } from './plugin-api.js';
 import type { PluginSpec } from './plugin-loader.js';
 import { parseSize } from '../shared/sizes.js';
 import { parseDuration } from '../protocol/duration.js';
+import { badLocation, parseS3Location, type StorageSettings } from './storage/open-storage.js';
+import { MIN_PART_SIZE } from './storage/s3-limits.js';
 import { parseStateUrl } from './state/state-url.js';
 
 /** The formats of `--log-format`, for the command's flag. */
@@ -44,6 +46,10 @@ export interface ServeFlags {
   'tls-cert'?: string;
   'tls-key'?: string;
   'log-format'?: string;
+  storage?: string;
+  's3-path-style'?: boolean;
+  's3-part-size'?: string;
+  'partial-expiry'?: string;
   state?: string;
 }
 
@@ -56,6 +62,8 @@ export interface ServeOptions {
   /** Paths of the PEM certificate chain and key, to serve TLS. */
   tls?: { cert: string; key: string };
   logFormat: LogFormat;
+  /** Where the files go (the S3 backend), and how long cut-off uploads are kept. */
+  storage: StorageSettings;
   /** `redis://...`: handles and events shared with the other servers using it (docs/scaling.md). */
   state?: string;
 }
@@ -71,6 +79,10 @@ const CONFIG_KEYS = new Set([
   'tlsCert',
   'tlsKey',
   'logFormat',
+  'storage',
+  's3PathStyle',
+  's3PartSize',
+  'partialExpiry',
   'state',
 ]);
 
@@ -242,6 +254,7 @@ export async function resolveServeOptions(
   if (state !== undefined) parseStateUrl(state);
 
   return {
+    storage: storageSettings(flags, config, configPath),
     ...(state === undefined ? {} : { state }),
     logFormat: logFormat as LogFormat,
     host: flags.host ?? (typeof config.host === 'string' ? config.host : DEFAULT_HOST),
@@ -253,5 +266,50 @@ export async function resolveServeOptions(
     ],
     limits,
     tls: cert && key ? { cert, key } : undefined,
+  };
+}
+
+/** `--storage` and the settings beside it, from flags or the config file. */
+function storageSettings(flags: ServeFlags, config: Config, configPath: string): StorageSettings {
+  const where = (flag: string, key: string) =>
+    flags[flag as keyof ServeFlags] !== undefined ? `--${flag}` : `${key} in ${configPath}`;
+  const location = flags.storage ?? config.storage;
+  let s3;
+  if (location !== undefined) {
+    s3 = typeof location === 'string' ? parseS3Location(location) : undefined;
+    if (!s3) throw badLocation(String(location));
+  }
+  const pathStyle = flags['s3-path-style'] ?? config.s3PathStyle;
+  if (pathStyle !== undefined && typeof pathStyle !== 'boolean')
+    throw badValue(where('s3-path-style', 's3PathStyle'), pathStyle, 'true or false');
+  const partSizeText = flags['s3-part-size'] ?? config.s3PartSize;
+  let s3PartSize: number | undefined;
+  if (partSizeText !== undefined) {
+    s3PartSize =
+      typeof partSizeText === 'number'
+        ? partSizeText
+        : typeof partSizeText === 'string'
+          ? parseSize(partSizeText)
+          : undefined;
+    if (s3PartSize === undefined || !Number.isSafeInteger(s3PartSize) || s3PartSize < MIN_PART_SIZE)
+      throw badValue(
+        where('s3-part-size', 's3PartSize'),
+        partSizeText,
+        'a size of at least 5MiB, e.g. 16MiB',
+      );
+  }
+  const expiry = flags['partial-expiry'] ?? config.partialExpiry;
+  let partialTtlMs: number | undefined;
+  if (expiry !== undefined) {
+    const seconds = durationValue(where('partial-expiry', 'partialExpiry'), expiry);
+    if (seconds === 0)
+      throw badValue(where('partial-expiry', 'partialExpiry'), expiry, 'a duration like 1d or 12h');
+    partialTtlMs = seconds * 1000;
+  }
+  return {
+    ...(s3 ? { s3 } : {}),
+    ...(pathStyle ? { s3PathStyle: true } : {}),
+    ...(s3PartSize === undefined ? {} : { s3PartSize }),
+    ...(partialTtlMs === undefined ? {} : { partialTtlMs }),
   };
 }

@@ -38,3 +38,10 @@ export type {
   PutOptions,
   StoredFile,
 } from '../server/storage/storage.js';
+export { fileIndexSuite, indexed, type FileIndexFixture } from './file-index-contract.js';
+export type {
+  FileIndex,
+  IndexedFile,
+  PartialUpload,
+  HeldPart,
+} from '../server/storage/file-index.js';

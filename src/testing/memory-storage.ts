@@ -46,7 +46,7 @@ export class MemoryStorage implements Storage {
       .slice(0, Math.max(0, limit));
   }
 
-  count(owner?: string | null): number {
+  async count(owner?: string | null): Promise<number> {
     let n = 0;
     for (const { file } of this.volume.files.values())
       if (owner === undefined || file.owner === owner) n++;

@@ -164,7 +164,7 @@ export class LocalStorage implements Storage {
     return files;
   }
 
-  count(owner?: string | null): number {
+  async count(owner?: string | null): Promise<number> {
     return owner === undefined ? this.order.size : this.order.countOf(owner);
   }
 

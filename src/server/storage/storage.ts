@@ -79,8 +79,9 @@ export interface Storage {
   /**
    * How many files are stored: all, or those `owner` owns (null: the operator's). Answered
    * without a scan, for the file limits; a file past its expiry counts until `expire()` removes it.
+   * Asynchronous, since a shared index (Redis) is asked over the network.
    */
-  count(owner?: string | null): number;
+  count(owner?: string | null): Promise<number>;
   /**
    * Starts an upload. Rejects with E_NOT_OWNER when the name belongs to another owner and with
    * E_NAME_CLASH when it differs only in case or Unicode form from a stored name.

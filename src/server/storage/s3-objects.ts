@@ -1,0 +1,150 @@
+/**
+ * The few object-store calls the S3 backend makes, on what AWS S3, MinIO, Ceph RGW, R2 and
+ * OpenStack Swift's s3api all support: PutObject, GetObject with Range, DeleteObject (one key:
+ * Swift wants Content-MD5 on DeleteObjects, which the SDK no longer sends), HeadBucket, and the
+ * multipart calls driven one by one (Create, UploadPart, Complete, Abort), since resuming needs
+ * the upload id and each part's ETag. No conditional writes: Swift refuses `If-None-Match`, and
+ * the file index decides every name instead. Every failure becomes one clean FexError line.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { FexError } from '../../shared/errors.js';
+import type { HeldPart } from './file-index.js';
+
+export class S3Objects {
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async checkBucket(): Promise<void> {
+    await this.call(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      ),
+    );
+  }
+
+  async createMultipart(key: string): Promise<string> {
+    const { UploadId } = await this.call(() =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })),
+    );
+    if (!UploadId) throw storeFailed('CreateMultipartUpload gave no upload id');
+    return UploadId;
+  }
+
+  async uploadPart(key: string, uploadId: string, number: number, body: Buffer): Promise<string> {
+    const { ETag } = await this.call(() =>
+      this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: number,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      ),
+    );
+    if (!ETag) throw storeFailed('UploadPart gave no ETag');
+    return ETag;
+  }
+
+  async complete(key: string, uploadId: string, parts: HeldPart[]): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: parts.map(({ number, etag }) => ({ PartNumber: number, ETag: etag })),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Resolves true once the upload is gone (aborted now, or completed or aborted before); false
+   * when the store could not be asked, so the caller keeps its record for a later sweep.
+   */
+  async abortMultipart(key: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+      );
+      return true;
+    } catch (error) {
+      return (error as Error).name === 'NoSuchUpload';
+    }
+  }
+
+  /** The object's bytes from `start`; rejects with `missing` true when there is no such key. */
+  async get(key: string, start = 0): Promise<Readable> {
+    const range = start > 0 ? { Range: `bytes=${start}-` } : {};
+    const { Body } = await this.call(() =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...range })),
+    );
+    // In Node the SDK's body is the HTTP response itself, a Readable.
+    if (!(Body instanceof Readable)) throw storeFailed('GetObject gave no stream');
+    return Body;
+  }
+
+  /** SHA-256 of a whole object, read back: for an upload resumed away from its hash state. */
+  async sha256(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of await this.get(key)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call(() =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
+  private async call<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      if (error instanceof FexError) throw error;
+      const name = (error as Error).name;
+      const missing = name === 'NoSuchKey' || name === 'NotFound';
+      const failure = storeFailed(`${name}: ${(error as Error).message}`);
+      if (missing) Object.defineProperty(failure, 'missing', { value: true });
+      throw failure;
+    }
+  }
+}
+
+function storeFailed(reason: string): FexError {
+  // One line for the client, whatever the SDK's message holds.
+  const line = reason.replace(/\s+/g, ' ').trim();
+  return new FexError('E_INTERNAL', { reason: `the object store failed (${line})` });
+}
+
+/** Whether a failure of S3Objects was "no such key". */
+export function isMissing(error: unknown): boolean {
+  return (error as { missing?: boolean } | undefined)?.missing === true;
+}
