@@ -196,7 +196,8 @@ export class RedisFileIndex implements FileIndex {
     } catch (error) {
       if (error instanceof FexError) throw error;
       throw new FexError('E_INTERNAL', {
-        reason: `the shared state (Redis) failed: ${(error as Error).message}`,
+        // One line for the client, whatever the client library's message holds.
+        reason: `the shared state (Redis) failed (${(error as Error).message.replace(/\s+/g, ' ').trim()})`,
       });
     }
   }
