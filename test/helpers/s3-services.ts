@@ -1,8 +1,6 @@
 /**
- * The real Swift (s3api) and Redis the S3 backend's tests need, found through the environment
- * (FEX_TEST_S3_ENDPOINT, FEX_TEST_REDIS_URL: the contract between the helpers' test setups). A
- * developer without them gets a skip with a clear message; under CI=true their absence fails.
- * To be replaced by `needService` of test/helpers/services.ts once that is merged.
+ * The real Swift (s3api) and Redis the S3 backend's tests need, through services.ts (the
+ * variables `npm test` sets), and what those tests do with an S3 server.
  */
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
@@ -15,22 +13,24 @@ import {
   AbortMultipartUploadCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { S3_TEST_ACCOUNT, serviceFor } from './services.js';
 
-export type ServiceName = 'FEX_TEST_S3_ENDPOINT' | 'FEX_TEST_REDIS_URL';
+const SERVICE = { FEX_TEST_S3_ENDPOINT: 's3', FEX_TEST_REDIS_URL: 'redis' } as const;
+export type ServiceName = keyof typeof SERVICE;
 
 /**
- * The services' values, or undefined after registering one test that skips (fails in CI) and
- * says what is missing: the caller then registers nothing else.
+ * The services' values, or undefined after registering one test that skips and says what is
+ * missing (in CI, serviceFor throws instead): the caller then registers nothing else.
  */
 export function services<T extends ServiceName>(...names: T[]): Record<T, string> | undefined {
-  const missing = names.filter((name) => !process.env[name]);
-  if (missing.length === 0)
-    return Object.fromEntries(names.map((name) => [name, process.env[name]])) as Record<T, string>;
-  const message = `needs ${missing.join(' and ')} (a real Swift s3api / Redis; see docs/storage.md)`;
-  it(message, (t) => {
-    if (process.env.CI === 'true') throw new Error(`${message}, which CI must provide`);
-    t.skip(message);
-  });
+  const found = names.map((name) => [name, serviceFor(SERVICE[name])] as const);
+  const skip = found.find(([, service]) => service.skip)?.[1].skip;
+  if (skip === undefined)
+    return Object.fromEntries(found.map(([name, service]) => [name, service.value])) as Record<
+      T,
+      string
+    >;
+  it(skip, (t) => t.skip(skip));
   return undefined;
 }
 
@@ -38,18 +38,21 @@ export function services<T extends ServiceName>(...names: T[]): Record<T, string
 export function s3Env(endpoint: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test:tester',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: S3_TEST_ACCOUNT.region,
+    AWS_ACCESS_KEY_ID: S3_TEST_ACCOUNT.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3_TEST_ACCOUNT.secretAccessKey,
   };
 }
 
 export function testS3Client(endpoint: string): S3Client {
   return new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region: S3_TEST_ACCOUNT.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' },
+    credentials: {
+      accessKeyId: S3_TEST_ACCOUNT.accessKeyId,
+      secretAccessKey: S3_TEST_ACCOUNT.secretAccessKey,
+    },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

@@ -8,12 +8,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { Relay as BaseRelay } from '../helpers/relay.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { cleanup, tempDir } from '../../src/testing/kit.js';
 import {
   chunked,
   contents,
+  drain,
   fexCode,
   pattern,
   sha256,
@@ -117,6 +120,22 @@ if (found) {
       assert.deepEqual(await objectKeys(client, name, 'team/'), []);
     });
 
+    it('reads from an offset with a ranged GET, and nothing past the end', async () => {
+      const { open } = await redisPlace();
+      const storage = keep(await open());
+      const data = pattern(7 * MiB + 11, 8);
+      await store(storage, 'ranged.bin', 'Ann', data);
+      for (const start of [1, 5 * MiB + 3, data.length - 1])
+        assert.ok(
+          (await drain((await storage.read('ranged.bin', start)).stream)).equals(
+            data.subarray(start),
+          ),
+          String(start),
+        );
+      for (const start of [data.length, data.length + 10])
+        assert.equal((await drain((await storage.read('ranged.bin', start)).stream)).length, 0);
+    });
+
     it('resumes an upload cut off on one server from its parts on another, verified whole', async () => {
       const { name, open } = await redisPlace();
       const [a, b] = [keep(await open()), keep(await open())];
@@ -204,6 +223,41 @@ if (found) {
       await fresh.abort();
     });
 
+    it('fails cleanly when Redis goes away mid-upload, shows nothing, and works once back', async () => {
+      const url = new URL(found.FEX_TEST_REDIS_URL);
+      const relay = await new Relay(Number(url.port)).start();
+      const cut = new Set<Socket>();
+      relay.onConnection = (socket) => cut.add(socket);
+      // Fail fast instead of queueing while Redis is away (the --state owner sets its own).
+      const flaky = new Redis({ host: '127.0.0.1', port: relay.port, maxRetriesPerRequest: 1 });
+      // Its reconnection attempts while Redis is away are expected, not news.
+      flaky.on('error', () => undefined);
+      const name = await bucket();
+      const storage = keep(await opened(name, new RedisFileIndex(flaky, `fex:${name}/team/:`)));
+      const data = pattern(11 * MiB, 9);
+      const pending = await storage.put('away.bin', { owner: 'Ann', size: data.length });
+      await pending.write(chunked(data.subarray(0, 2 * MiB)));
+      relay.refuse = true;
+      for (const socket of cut) socket.destroy();
+      await assert.rejects(pending.write(chunked(data.subarray(2 * MiB))), (error: Error) => {
+        assert.ok(fexCode('E_INTERNAL')(error));
+        assert.match(
+          error.message,
+          /^The server failed to handle the request: the shared state \(Redis\) failed \([^\n]+\)$/,
+        );
+        return true;
+      });
+      await pending.abort();
+      relay.refuse = false;
+      await waitUntil(async () => (await flaky.ping().catch(() => '')) === 'PONG');
+      assert.deepEqual(await storage.list(), []);
+      await store(storage, 'away.bin', 'Ann', data);
+      assert.ok((await contents(storage, 'away.bin')).equals(data));
+      await storage.close();
+      flaky.disconnect();
+      await relay.stop();
+    });
+
     it('answers a clean one-line error when the object store is unreachable', async () => {
       const dir = await tempDir('fex-s3-');
       const { S3Client: Client } = await import('@aws-sdk/client-s3');
@@ -226,4 +280,29 @@ if (found) {
       void randomBytes;
     });
   });
+}
+
+/** A relay that can refuse new connections and tells each one it joins. */
+class Relay extends BaseRelay {
+  refuse = false;
+  onConnection: ((socket: Socket) => void) | undefined;
+
+  protected override wire(client: Socket, server: Socket): void {
+    if (this.refuse) {
+      client.destroy();
+      server.destroy();
+      return;
+    }
+    this.onConnection?.(client);
+    super.wire(client, server);
+  }
+}
+
+/** Polls until Redis answers again (ioredis reconnects on its own schedule). */
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Redis never answered again');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
