@@ -79,11 +79,10 @@ class HashThread {
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
-  private active = 0;
+  private asking = 0;
 
   start(fd: number): number {
     const id = this.nextId++;
-    if (this.active++ === 0) this.thread().ref();
     this.post({ op: 'start', id, fd });
     return id;
   }
@@ -94,18 +93,21 @@ class HashThread {
 
   /** Posts a request the thread answers, and resolves with the answer; the job is then over. */
   ask(message: HashRequest): Promise<HashReply> {
+    // The thread keeps the process alive only while an answer is awaited: a job nobody asks
+    // about (a transfer dropped on a path that forgot it) must not keep a process from exiting.
+    if (this.asking++ === 0) this.thread().ref();
     return new Promise<HashReply>((resolve) => {
       this.waiting.set(message.id, { resolve });
       this.post(message);
     }).finally(() => {
-      // Idle, the thread must not keep a one-shot command's process alive.
-      if (--this.active === 0) this.worker?.unref();
+      if (--this.asking === 0) this.worker?.unref();
     });
   }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./hash-thread.js', import.meta.url));
+    if (this.asking === 0) worker.unref();
     worker.on('message', (reply: HashReply) => {
       this.waiting.get(reply.id)?.resolve(reply);
       this.waiting.delete(reply.id);
