@@ -11,7 +11,8 @@
  *   bench:  `go`            the active clients start together
  *   worker: {"active": ...} one JSON line: each active client's time and outcome
  *   bench:  `drain N`       N uploads succeeded in all: wait (up to 120 s) until every idle
- *                           client has seen the events it should, then report and leave
+ *                           client has heard of each upload it should, as an event or in the
+ *                           count of a `dropped` notice, then report and leave
  *   worker: {"events": ...} one JSON line: events received, clients still connected, peak RSS
  */
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,8 @@ for (let i = 0; i < count; i++)
     handle: `${prefix}-${first + i}`,
     session: null,
     events: 0,
+    // Events the server dropped for this client (it fell behind), as its `dropped` notices said.
+    dropped: 0,
     closed: false,
     error: null,
     file: i < active ? `${prefix}-${first + i}.bin` : null,
@@ -61,6 +64,8 @@ async function join1(client) {
     client.session = session;
     session.on('event', (event) => {
       if (event.event === 'uploaded') client.events++;
+      else if (event.event === 'dropped' && typeof event.count === 'number')
+        client.dropped += event.count;
     });
     session.on('close', () => (client.closed = true));
     await session.register(client.handle);
@@ -116,20 +121,24 @@ process.stdout.write(
 
 const [, uploadsText] = (await nextLine()).split(' ');
 const uploads = Number(uploadsText);
-// Each client hears of every upload but its own.
+// Each client hears of every upload but its own, or is told how many of them were dropped.
 const expected = (c) => uploads - (c.file && results[clients.indexOf(c)]?.ok ? 1 : 0);
+const accounted = (c) => c.events + c.dropped;
 const listening = clients.filter((c) => !c.error);
 const drainStart = performance.now();
 while (
-  listening.some((c) => !c.closed && c.events < expected(c)) &&
+  listening.some((c) => !c.closed && accounted(c) < expected(c)) &&
   performance.now() - drainStart < 120_000
 )
   await new Promise((resolve) => setTimeout(resolve, 50));
 const events = listening.reduce((sum, c) => sum + c.events, 0);
-const short = listening.filter((c) => c.events < expected(c)).length;
+const dropped = listening.reduce((sum, c) => sum + c.dropped, 0);
+const short = listening.filter((c) => accounted(c) < expected(c)).length;
 process.stdout.write(
   `${JSON.stringify({
     events,
+    dropped,
+    clientsTold: listening.filter((c) => c.dropped > 0).length,
     expectedEvents: listening.reduce((sum, c) => sum + expected(c), 0),
     clientsShortOfEvents: short,
     stillConnected: listening.filter((c) => !c.closed).length,

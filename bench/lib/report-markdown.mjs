@@ -113,9 +113,9 @@ export function markdown(results) {
       '',
       `**${c.clients} connected clients, ${c.active} transferring at once** (${formatSize(c.fileSize)} stored and fetched back by each, bytes compared; one round)`,
       '',
-      '| connected | connect all s | transfers ok / failed | per-client min / median / p95 / max ms | slowest / median | upload events received / expected | server RSS: before → connected → peak MiB | server CPU s (transfers) |',
+      '| connected | connect all s | transfers ok / failed | per-client min / median / p95 / max ms | slowest / median | upload events received + dropped (told) / expected | server RSS: before → connected → peak MiB | server CPU s (transfers) |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      `| ${c.connected} | ${s(c.connectMs)} | ${c.transfers.ok} / ${c.transfers.failed} | ${['min', 'median', 'p95', 'max'].map((k) => c.perClientMs[k] ?? 'n/a').join(' / ')} | ${c.slowestVsMedian ?? 'n/a'} | ${c.events.received} / ${c.events.expected} | ${mib(c.server.rssBeforeKiB)} → ${mib(c.server.rssIdleKiB)} → ${mib(c.server.peakRssKiB)} | ${s(c.server.cpuMs)} |`,
+      `| ${c.connected} | ${s(c.connectMs)} | ${c.transfers.ok} / ${c.transfers.failed} | ${['min', 'median', 'p95', 'max'].map((k) => c.perClientMs[k] ?? 'n/a').join(' / ')} | ${c.slowestVsMedian ?? 'n/a'} | ${c.events.received} + ${c.events.dropped ?? 'n/a'} / ${c.events.expected} | ${mib(c.server.rssBeforeKiB)} → ${mib(c.server.rssIdleKiB)} → ${mib(c.server.peakRssKiB)} | ${s(c.server.cpuMs)} |`,
       '',
       `Server: open files ${c.server.files.open} of a limit of ${c.server.files.soft}; kernel: somaxconn ${c.kernel.somaxconn}, tcp_max_syn_backlog ${c.kernel.tcpMaxSynBacklog}.${c.errors.length ? ` Transfer errors: ${c.errors.join('; ')}` : ''}`,
     );

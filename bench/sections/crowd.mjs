@@ -166,6 +166,8 @@ export async function crowdSection(opts, work) {
       slowestVsMedian: times.length ? round(times[times.length - 1] / median(times), 3) : null,
       events: {
         received: sum(drains, 'events'),
+        dropped: sum(drains, 'dropped'),
+        clientsTold: sum(drains, 'clientsTold'),
         expected: sum(drains, 'expectedEvents'),
         clientsShort: sum(drains, 'clientsShortOfEvents'),
         stillConnected: sum(drains, 'stillConnected'),

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hashFile } from '../shared/checksum.js';
+import { runningHash } from '../shared/file-hash.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../shared/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
@@ -84,7 +85,10 @@ export async function heldPart(destination: string, name: string): Promise<HeldP
   }
 }
 
-/** Opens the aside file: appending to the held bytes when resuming, afresh otherwise. */
+/**
+ * Opens the aside file: appending to the held bytes when resuming, afresh otherwise. It is opened
+ * for reading too: a large download is hashed from it by the hashing thread (shared/file-hash.ts).
+ */
 async function openPart(
   destination: string,
   entry: FileEntry,
@@ -94,7 +98,7 @@ async function openPart(
   // The aside names are predictable, so in a shared folder another user could plant a link
   // there: never follow one (O_NOFOLLOW), and create fresh files only where none is (O_EXCL).
   if (offset > 0) {
-    const file = await open(data, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    const file = await open(data, constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW);
     const info = await file.stat();
     if (!info.isFile() || info.size !== offset) {
       await file.close();
@@ -102,11 +106,11 @@ async function openPart(
     }
     return { file, hash: await hashFile(data, offset) };
   }
-  const fresh = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const fresh = constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   await rm(data, { force: true });
   await rm(note, { force: true });
-  const file = await open(data, fresh, 0o644);
-  const noted = await open(note, fresh, 0o644);
+  const file = await open(data, fresh | constants.O_RDWR, 0o644);
+  const noted = await open(note, fresh | constants.O_WRONLY, 0o644);
   try {
     await noted.writeFile(
       JSON.stringify({ name: entry.name, sha256: entry.sha256, size: entry.size }),
@@ -133,13 +137,17 @@ export async function receiveFile(
     await rm(note, { force: true });
     throw localIoError('write', destination, error);
   }
-  const { file, hash } = opened;
+  const { file } = opened;
+  const hash = runningHash(file.fd, entry.size, opened.hash);
   let outcome: 'kept' | 'resumable' | 'discarded' = 'discarded';
-  const disk = new WriteBehind(file, { syncEvery: SYNC_EVERY_BYTES });
+  const disk = new WriteBehind(file, {
+    syncEvery: SYNC_EVERY_BYTES,
+    onWritten: (written) => hash.landed(offset + written),
+  });
   try {
     let received = offset;
     for await (const chunk of body) {
-      hash.update(chunk);
+      hash.passed(chunk);
       received += chunk.length;
       await disk.write(chunk);
       progress?.(received, entry.size);
@@ -147,14 +155,16 @@ export async function receiveFile(
     await disk.flush();
     if (received !== entry.size)
       throw new FexError('E_SIZE', { name: entry.name, got: received, expected: entry.size });
-    if (hash.digest('hex') !== entry.sha256) throw new FexError('E_CHECKSUM', { name: entry.name });
-    await file.sync();
+    // The hashing thread may still be reading the last batches back: flush meanwhile.
+    const [digest] = await Promise.all([hash.digest(received), file.sync()]);
+    if (digest !== entry.sha256) throw new FexError('E_CHECKSUM', { name: entry.name });
     await file.close();
     await rename(data, destination);
     outcome = 'kept';
     await rm(note, { force: true });
   } catch (error) {
     await disk.settle();
+    await hash.release();
     if (isStreamFatal(error)) outcome = 'resumable';
     throw localIoError('write', destination, error);
   } finally {

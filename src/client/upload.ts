@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { runningHash, type RunningHash } from '../shared/file-hash.js';
 import type { Header } from '../protocol/constants.js';
 import type { FrameWriter } from '../protocol/frame-writer.js';
 
@@ -18,14 +19,14 @@ const CHUNK = 1024 * 1024;
 /** Hashes and counts what passes through, for progress and the commit checksum. */
 async function* tap(
   source: AsyncIterable<Buffer>,
-  hash: Hash,
+  hash: RunningHash,
   from: number,
   total: number,
   progress?: Progress,
 ) {
   let done = from;
   for await (const chunk of source) {
-    hash.update(chunk);
+    hash.passed(chunk);
     done += chunk.length;
     progress?.(done, total);
     yield chunk;
@@ -60,7 +61,10 @@ export async function sendUpload(
   progress?: Progress,
 ): Promise<void> {
   const id = offered.id as number;
-  const { from, hash } = await resumeFrom(file, size, offered);
+  const { from, hash: prefix } = await resumeFrom(file, size, offered);
+  // A large file is hashed on the hashing thread, which reads it ahead of the socket on its own.
+  const hash = runningHash(file.fd, size, prefix);
+  hash.landed(size);
   const body = tap(
     file.createReadStream({ start: from, autoClose: false, highWaterMark: CHUNK }),
     hash,
@@ -68,6 +72,13 @@ export async function sendUpload(
     size,
     progress,
   );
-  await writer.sendWithBody({ type: 'data', id, offset: from }, size - from, body);
-  await writer.send({ type: 'commit', id, sha256: hash.digest('hex') });
+  let sha256: string;
+  try {
+    await writer.sendWithBody({ type: 'data', id, offset: from }, size - from, body);
+    sha256 = await hash.digest(size);
+  } finally {
+    // The caller closes the file after this: the thread must be done reading it.
+    await hash.release();
+  }
+  await writer.send({ type: 'commit', id, sha256 });
 }

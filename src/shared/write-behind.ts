@@ -28,6 +28,11 @@ export interface WriteBehindOptions {
    * and the write is tried again; false lets the write fail.
    */
   onFull?: () => Promise<boolean>;
+  /**
+   * Called after each batch is in the file with how many bytes this writer has written so far:
+   * a hashing thread may read them back from there (file-hash.ts).
+   */
+  onWritten?: (written: number) => void;
 }
 
 export class WriteBehind {
@@ -37,6 +42,8 @@ export class WriteBehind {
   private readonly syncEvery: number;
   private readonly onFull: (() => Promise<boolean>) | undefined;
   private unsynced = 0;
+  private written = 0;
+  private readonly onWritten: ((written: number) => void) | undefined;
   /** The background fdatasync, while one runs; at most one at a time. */
   private syncing: Promise<void> | undefined;
   /** Its failure, kept to be rethrown by flush: a lost write must not go unnoticed. */
@@ -48,6 +55,7 @@ export class WriteBehind {
   ) {
     this.syncEvery = options.syncEvery ?? 0;
     this.onFull = options.onFull;
+    this.onWritten = options.onWritten;
   }
 
   /** Queues a chunk; waits only when a full batch must wait for the one in flight. */
@@ -91,6 +99,8 @@ export class WriteBehind {
         rest = rest.subarray((await this.roomy(() => this.file.write(rest))).bytesWritten);
     }
     this.unsynced += total;
+    this.written += total;
+    this.onWritten?.(this.written);
     if (this.syncEvery > 0 && this.unsynced >= this.syncEvery && this.syncing === undefined)
       this.startSync();
   }

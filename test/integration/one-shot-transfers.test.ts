@@ -48,6 +48,19 @@ describe('one-shot transfers', () => {
     assert.ok((await readFile(join(bob.home, 'Alice.bin'))).equals(big));
   });
 
+  it('moves a file large enough for the hashing thread both ways, verified on each end', async () => {
+    // Above OFF_THREAD_MIN_BYTES (16 MiB): the client, the server's store and the download
+    // hash it on their hashing threads, from the files' descriptors.
+    const large = randomBytes(17 * 1024 * 1024 + 5);
+    await writeFile(join(alice.home, 'Large.bin'), large);
+    const stored = await alice.run(['store', 'Large.bin', ...on]);
+    assert.match(stored.stdout, uploadedLine('Alice', 'Large.bin'));
+    assert.ok((await readFile(join(server.dir, 'Large.bin'))).equals(large));
+    const got = await bob.run(['get', 'Large.bin', ...on]);
+    assert.equal(got.stdout, 'File received from Server: Large.bin\n', got.stderr);
+    assert.ok((await readFile(join(bob.home, 'Large.bin'))).equals(large));
+  });
+
   it('writes to a folder or a file path with -o', async () => {
     await mkdir(join(bob.home, 'in'));
     assert.equal((await bob.run(['get', 'Alice.bin', '-o', 'in', ...on])).code, 0);

@@ -3,12 +3,15 @@
  * as they arrive. A resumable upload's aside file is named after (owner, name, size), so when a
  * connection breaks, `suspend()` keeps it and the next put of the same file picks it up at its
  * length; the whole-file checksum at commit still covers every byte. An unresumable upload's
- * aside file has a random name and is discarded on `suspend()` as on `abort()`.
+ * aside file has a random name and is discarded on `suspend()` as on `abort()`. A large upload is
+ * hashed on the hashing thread from the aside file as its batches land (shared/file-hash.ts), so
+ * the aside file is opened for reading too.
  * (A small unresumable upload is a SmallPendingPut instead, journaled with its bytes.)
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { FexError } from '../../shared/errors.js';
+import { runningHash, type RunningHash } from '../../shared/file-hash.js';
 import { SYNC_EVERY_BYTES, WriteBehind } from '../../shared/write-behind.js';
 import { ioError } from './fs-helpers.js';
 import { committedFile, type MetaRecord } from './meta-record.js';
@@ -35,6 +38,9 @@ export class LocalPendingPut implements PendingPut {
   private written: number;
   private done = false;
   private closing: Promise<void> | undefined;
+  private hash: RunningHash;
+  /** The SHA-256 of the bytes held when this put began, offered to a resuming client. */
+  private readonly heldSha256: string | undefined;
 
   constructor(
     private readonly host: PutHost,
@@ -42,31 +48,38 @@ export class LocalPendingPut implements PendingPut {
     private readonly options: PutOptions,
     private readonly asidePath: string,
     private readonly handle: FileHandle,
-    private hash: Hash,
+    /** The hash of the aside file's first `offset` bytes. */
+    prefix: Hash,
     readonly offset: number,
     /** false: suspend() discards the aside file, nobody can resume it */
     private readonly resumable: boolean,
   ) {
     this.written = offset;
+    this.heldSha256 = offset > 0 ? prefix.copy().digest('hex') : undefined;
+    this.hash = runningHash(handle.fd, options.size, prefix);
   }
 
   get prefixSha256(): string | undefined {
-    return this.offset > 0 ? this.hash.copy().digest('hex') : undefined;
+    return this.heldSha256;
   }
 
   async restart(): Promise<void> {
     await this.handle.truncate(0).catch((error: unknown) => {
       throw ioError(error);
     });
-    this.hash = createHash('sha256');
+    await this.hash.release();
+    this.hash = runningHash(this.handle.fd, this.options.size);
     this.written = 0;
   }
 
   async write(body: AsyncIterable<Buffer>): Promise<number> {
     // A large upload is flushed while it arrives, so the commit's fdatasync is short.
+    const base = this.written;
+    const hash = this.hash;
     const disk = new WriteBehind(this.handle, {
       syncEvery: SYNC_EVERY_BYTES,
       onFull: () => this.host.reclaim(),
+      onWritten: (written) => hash.landed(base + written),
     });
     let diskFailed = false;
     const failed = (error: unknown) => {
@@ -75,7 +88,7 @@ export class LocalPendingPut implements PendingPut {
     };
     try {
       for await (const chunk of body) {
-        this.hash.update(chunk);
+        hash.passed(chunk);
         this.written += chunk.length;
         if (this.written > this.options.size) break;
         // Waiting for the disk when a batch is full is the backpressure: the socket is not read.
@@ -104,8 +117,9 @@ export class LocalPendingPut implements PendingPut {
       const { size } = this.options;
       if (this.written !== size)
         throw new FexError('E_SIZE', { name: this.name, got: this.written, expected: size });
-      const sha256 = this.hash.digest('hex');
-      if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
+      // The hashing thread may still be reading the last batches back: flush meanwhile.
+      const digest = this.hash.digest(size);
+      digest.catch(() => undefined);
       let mtimeMs: number;
       try {
         // Every write has returned, so the mtime is final; fdatasync flushes the bytes and the
@@ -115,6 +129,10 @@ export class LocalPendingPut implements PendingPut {
       } catch (error) {
         throw ioError(error);
       }
+      const sha256 = await digest.catch((error: unknown) => {
+        throw ioError(error);
+      });
+      if (sha256 !== expectedSha256) throw new FexError('E_CHECKSUM', { name: this.name });
       // The rename does not need the file closed: close while the journal is flushed. A failed
       // close of flushed bytes loses nothing, so it must not fail a commit that went through.
       const closed = this.close().catch(() => undefined);
@@ -145,7 +163,8 @@ export class LocalPendingPut implements PendingPut {
 
   /** Closes the file once, however many paths lead here. */
   private close(): Promise<void> {
-    this.closing ??= this.handle.close();
+    // The hashing thread reads the descriptor: it must be done before the number can be reused.
+    this.closing ??= this.hash.release().then(() => this.handle.close());
     return this.closing;
   }
 

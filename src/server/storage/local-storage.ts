@@ -205,8 +205,9 @@ export class LocalStorage implements Storage {
     if (options.size <= WAL_MAX_BYTES) return new SmallPendingPut(this.host, name, options, path);
     let handle: FileHandle;
     try {
-      // 'ax': created here or failing (like 'wx'), and appending so restart()'s truncate rewinds.
-      handle = await open(path, 'ax', 0o644);
+      // 'ax+': created here or failing (like 'wx'), appending so restart()'s truncate rewinds,
+      // and readable for the hashing thread (shared/file-hash.ts).
+      handle = await open(path, 'ax+', 0o644);
     } catch (error) {
       throw ioError(error);
     }
