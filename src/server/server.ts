@@ -22,6 +22,8 @@ import type { CoreServices } from './core-services.js';
 import { identify } from './identify.js';
 import type {
   ConnectionInfo,
+  FrontDoorOptions,
+  InProcessConnection,
   Limits,
   ListOptions,
   ServerPlugin,
@@ -31,6 +33,8 @@ import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
+import { duplexPair } from './duplex-pair.js';
+import { InProcessClient } from './in-process.js';
 
 /**
  * The accept queue asked of the kernel: Node's default is 511, which 10,000 clients connecting
@@ -99,10 +103,12 @@ export class FexServer {
       handles: Object.freeze({ has: (handle: string) => handles.has(handle) }),
       log: options.log ?? silentLogger,
       limits: Object.freeze(limits),
+      tls: options.tls ? Object.freeze({ ...options.tls }) : undefined,
       types: () => this.registry.types(),
       bodyTypes: () => this.registry.bodyTypes(),
       broadcast: (event, except) => this.broadcast(event, except),
       sendTo: (handle, event) => this.sendTo(handle, event),
+      connect: (options) => this.connectInProcess(options),
       fail: (code, message, details = {}) => FexError.of(code, details, message),
     };
     this.services = Object.freeze(services);
@@ -218,6 +224,36 @@ export class FexServer {
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
     void connection.serve();
+  }
+
+  /**
+   * A plugin's front door: a connection served like an accepted socket, under the same limits
+   * (a full server refuses it with E_BUSY, as it turns a socket away).
+   */
+  private async connectInProcess(options: FrontDoorOptions): Promise<InProcessConnection> {
+    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
+    if (!this.net.listening) throw new FexError('E_SHUTTING_DOWN');
+    const fromAddress = (c: Connection) => c.address === options.address;
+    if (
+      this.connections.size >= maxConnections ||
+      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
+    ) {
+      this.turnedAwayLog.note(`${options.address} (in process)`);
+      throw new FexError('E_BUSY');
+    }
+    const [serverEnd, pluginEnd] = duplexPair(options.address, options.port);
+    const connection = new Connection(
+      this.nextId++,
+      serverEnd,
+      this.connectionServices,
+      this.registry,
+    );
+    this.connections.add(connection);
+    serverEnd.once('close', () => this.connections.delete(connection));
+    void connection.serve();
+    const client = new InProcessClient(pluginEnd, connection.remote);
+    await client.greet(options.client ?? 'in-process');
+    return client;
   }
 
   private count(which: (connection: Connection) => boolean): number {
