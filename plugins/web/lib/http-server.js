@@ -20,9 +20,12 @@ export async function listen({ server, app, port, host }) {
   const { limits, tls } = server;
   /** @type {import('node:http').RequestListener} */
   const handle = (req, res) => void app(req, res);
+  // Node checks header and request timeouts this often (30 s by default, longer than a short
+  // headerTimeout): within half the header timeout, so a slow header is cut off in time.
+  const checks = { connectionsCheckingInterval: Math.max(250, (limits.headerTimeout || 60) * 500) };
   const http = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle)
-    : createServer(handle);
+    ? createHttpsServer({ ...checks, cert: tls.cert, key: tls.key }, handle)
+    : createServer(checks, handle);
   http.headersTimeout = (limits.headerTimeout || 60) * 1000;
   http.requestTimeout = 0;
   http.keepAliveTimeout = 5000;

@@ -218,6 +218,14 @@ function upload(file) {
       announce(`${file.name} stored.`);
       void loadFiles().catch(() => undefined);
     },
+    onAfterResponse(request, response) {
+      // The server's word on where a resumed upload goes on from.
+      const offset = Number(response.getHeader('Upload-Offset'));
+      if (request.getMethod() === 'HEAD' && offset > 0) {
+        item.dataset.resumedFrom = String(offset);
+        label.textContent = `${file.name} (resumed at ${humanSize(offset)})`;
+      }
+    },
     onShouldRetry(error) {
       const code = error.originalResponse?.getStatus() ?? 0;
       return code === 0 || code === 409 || code === 423 || code >= 500;
