@@ -41,7 +41,9 @@ describe('the web page', { skip: chromium ? false : 'no Chromium (set FEX_TEST_C
   /** @type {string} */
   let address;
   /** @type {string[]} */
-  let dialogs = [];
+  const dialogs = [];
+  /** @type {string[]} */
+  const requested = [];
 
   before(async () => {
     const web = await startWeb({
@@ -55,6 +57,7 @@ describe('the web page', { skip: chromium ? false : 'no Chromium (set FEX_TEST_C
     browser = await launch(/** @type {string} */ (chromium));
     page = await browser.newPage();
     page.setDefaultTimeout(10_000);
+    page.on('request', (request) => requested.push(request.url()));
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -69,10 +72,13 @@ describe('the web page', { skip: chromium ? false : 'no Chromium (set FEX_TEST_C
   it('claims a handle and shows its credential once', async () => {
     await claim(page, 'Ann');
     await page.locator('#who', { hasText: 'Signed in as Ann.' }).waitFor();
+    assert.equal(await page.locator('#claim-form').isVisible(), false);
+    assert.equal(await page.locator('#files').isVisible(), true);
     const credential = await page.textContent('#credential');
     assert.match(String(credential), /^\S{20,}$/);
-    // Not in a cookie the page can read.
+    // Not in a cookie the page can read, nor in any address the page asked for.
     assert.equal(await page.evaluate(() => document.cookie), '');
+    assert.ok(!requested.some((address) => address.includes(String(credential))));
     await page.click('#credential-done');
     assert.equal(await page.textContent('#credential'), '');
   });
