@@ -9,7 +9,7 @@ import { ByteBudget } from '../shared/byte-budget.js';
 import { encodeHeader } from '../protocol/frame.js';
 import { FexError } from '../shared/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
-import { Connection, type ConnectionServices } from './connection.js';
+import { Connection, type ConnectionServices, type ConnectionSocket } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -191,11 +191,7 @@ export class FexServer {
     this.handshakes?.done(socket);
     const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
     const address = socket.remoteAddress ?? '?';
-    const fromAddress = (c: Connection) => c.address === address;
-    if (
-      this.connections.size >= maxConnections ||
-      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
-    ) {
+    if (this.over(address)) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
       // A flood of them is not answered at all, and none outlives a fixed second.
@@ -215,6 +211,21 @@ export class FexServer {
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }
+    this.serveOn(socket);
+  }
+
+  /** Whether one more connection from `address` would break maxConnections or the per-address bound. */
+  private over(address: string): boolean {
+    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
+    const fromAddress = (c: Connection) => c.address === address;
+    return (
+      this.connections.size >= maxConnections ||
+      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
+    );
+  }
+
+  /** Serves a connection on an accepted socket, or on a front door's in-process stream. */
+  private serveOn(socket: ConnectionSocket): Connection {
     const connection = new Connection(
       this.nextId++,
       socket,
@@ -224,6 +235,7 @@ export class FexServer {
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
     void connection.serve();
+    return connection;
   }
 
   /**
@@ -231,26 +243,13 @@ export class FexServer {
    * (a full server refuses it with E_BUSY, as it turns a socket away).
    */
   private async connectInProcess(options: FrontDoorOptions): Promise<InProcessConnection> {
-    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
     if (!this.net.listening) throw new FexError('E_SHUTTING_DOWN');
-    const fromAddress = (c: Connection) => c.address === options.address;
-    if (
-      this.connections.size >= maxConnections ||
-      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
-    ) {
+    if (this.over(options.address)) {
       this.turnedAwayLog.note(`${options.address} (in process)`);
       throw new FexError('E_BUSY');
     }
     const [serverEnd, pluginEnd] = duplexPair(options.address, options.port);
-    const connection = new Connection(
-      this.nextId++,
-      serverEnd,
-      this.connectionServices,
-      this.registry,
-    );
-    this.connections.add(connection);
-    serverEnd.once('close', () => this.connections.delete(connection));
-    void connection.serve();
+    const connection = this.serveOn(serverEnd);
     const client = new InProcessClient(pluginEnd, connection.remote);
     await client.greet(options.client ?? 'in-process');
     return client;

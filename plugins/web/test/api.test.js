@@ -208,7 +208,12 @@ describe('the web plugin’s port under the server’s limits', () => {
     await page.start();
     // The one connection the server allows, taken by a TCP client.
     const tcp = connect(web.server.port, '127.0.0.1');
-    await once(tcp, 'connect');
+    // Served once it answers: any frame gets an answer (here: send hello first).
+    const frame = Buffer.from(JSON.stringify({ type: 'dir', id: 1 }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(frame.length);
+    tcp.write(Buffer.concat([length, frame]));
+    await once(tcp, 'data');
     const refused = await page.post('/api/claim', { handle: 'Late' });
     assert.equal(refused.status, 503);
     assert.equal(
