@@ -28,16 +28,19 @@ export default function web(options = {}) {
     throw new Error(`host must be an address such as "127.0.0.1", not ${JSON.stringify(host)}`);
   /** @type {Awaited<ReturnType<typeof listen>> | undefined} */
   let http;
+  /** @type {ReturnType<typeof createApp> | undefined} */
+  let app;
   return definePlugin({
     name: 'web',
     apiVersion: PLUGIN_API_VERSION,
     async setup(server) {
       const sessions = new Sessions(server.tls !== undefined);
-      const app = createApp({ server, door: new Door(server), sessions });
-      http = await listen({ server, app, port, host });
+      app = createApp({ server, door: new Door(server), sessions });
+      http = await listen({ server, app: app.handle, port, host });
       server.log.info(`web page at ${http.url}`);
     },
     async teardown() {
+      app?.close();
       await http?.close();
     },
   });

@@ -287,7 +287,7 @@ export function createApp({ server, door, sessions }) {
   }
 
   /** @param {Req} req @param {Res} res */
-  return async function handle(req, res) {
+  async function handle(req, res) {
     secure(res);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     try {
@@ -325,5 +325,14 @@ export function createApp({ server, door, sessions }) {
     } catch (error) {
       fail(res, error);
     }
+  }
+
+  return {
+    handle,
+    /** Ends what the page holds open: uploads in flight, sessions' connections and streams. */
+    close() {
+      uploads.close();
+      for (const session of sessions.signedIn()) end(session);
+    },
   };
 }

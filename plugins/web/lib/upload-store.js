@@ -32,7 +32,14 @@ import { DataStore, Upload } from '@tus/server';
  * @property {import('node:crypto').Hash} hash
  * @property {Transfer | undefined} transfer
  * @property {import('fex').Header | undefined} stored  the `ok` answer, once committed
+ * @property {number} touched  when a request last used it (ms)
  */
+
+/**
+ * How long an upload is remembered after its last request: a finished one, for a late HEAD; an
+ * abandoned one, for a page that comes back to resume it.
+ */
+const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export class FexUploadStore extends DataStore {
   /** @type {Map<string, State>} */
@@ -46,6 +53,19 @@ export class FexUploadStore extends DataStore {
     super();
     this.door = door;
     this.extensions = ['creation', 'termination'];
+    this.sweeper = setInterval(() => this.#forget(Date.now() - FORGET_AFTER_MS), 60_000);
+    this.sweeper.unref();
+  }
+
+  /** Forgets uploads untouched since `before`, closing what they still hold open. */
+  #forget(/** @type {number} */ before) {
+    for (const [id, state] of this.#uploads) if (state.touched < before) void this.remove(id);
+  }
+
+  /** Closes every upload still open (the plugin's teardown). */
+  close() {
+    clearInterval(this.sweeper);
+    this.#forget(Infinity);
   }
 
   /** @param {string} id @param {Owner} owner */
@@ -81,6 +101,7 @@ export class FexUploadStore extends DataStore {
       hash: createHash('sha256'),
       transfer: undefined,
       stored: undefined,
+      touched: Date.now(),
     };
     // Refused here, before the page sends a byte: the same checks as `fex store`.
     await this.#begin(state);
@@ -92,6 +113,7 @@ export class FexUploadStore extends DataStore {
   async getUpload(id) {
     const state = this.#uploads.get(id);
     if (!state) throw { status_code: 404, body: 'No such upload here: start it again.' };
+    state.touched = Date.now();
     if (!state.stored && !state.transfer) await this.#begin(state);
     return new Upload({
       id,
@@ -110,6 +132,7 @@ export class FexUploadStore extends DataStore {
     const state = this.#uploads.get(id);
     if (!state) throw { status_code: 404, body: 'No such upload here: start it again.' };
     if (offset !== state.offset) throw { status_code: 409, body: 'Upload-Offset differs.' };
+    state.touched = Date.now();
     if (!state.transfer) await this.#begin(state);
     const transfer = /** @type {Transfer} */ (state.transfer);
     try {

@@ -235,6 +235,9 @@ describe('the web page', { skip: chromium ? false : 'no Chromium (set FEX_TEST_C
 
   it('works by keyboard alone: claim, upload, sort, download, sign out', async () => {
     const kb = await browser.newPage();
+    // Listening before any key is pressed, so the file chooser is intercepted from the start.
+    /** @type {Promise<import('playwright-core').FileChooser>} */
+    const chooserShown = new Promise((resolve) => kb.once('filechooser', resolve));
     await kb.goto(url);
     /** Tabs until `selector` has the focus (at most 40 presses). @param {string} selector */
     const tabTo = async (selector) => {
@@ -251,10 +254,8 @@ describe('the web page', { skip: chromium ? false : 'no Chromium (set FEX_TEST_C
     // The focus went to the button that hides the credential.
     await kb.keyboard.press('Enter');
     await tabTo('#file-input');
-    const [chooser] = await Promise.all([
-      kb.waitForEvent('filechooser'),
-      kb.keyboard.press('Space'),
-    ]);
+    await kb.keyboard.press('Space');
+    const chooser = await chooserShown;
     await chooser.setFiles({
       name: 'Keys.txt',
       mimeType: 'text/plain',
