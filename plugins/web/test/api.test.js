@@ -56,6 +56,7 @@ describe('the web plugin over HTTP', () => {
   let bob;
   /** @type {string[]} */
   let asBob;
+  let annCredential = '';
 
   before(async () => {
     web = await startWeb();
@@ -88,6 +89,7 @@ describe('the web plugin over HTTP', () => {
     const claimed = await ann.post('/api/claim', { handle: 'Ann' });
     assert.equal(claimed.status, 200);
     const { credential, handle } = await claimed.json();
+    annCredential = credential;
     assert.equal(handle, 'Ann');
     const renewed = String(claimed.headers.get('set-cookie'));
     assert.doesNotMatch(renewed, new RegExp(credential));
@@ -98,6 +100,21 @@ describe('the web plugin over HTTP', () => {
     // Nor is the credential in the server's log.
     assert.ok(!web.server.log.some((line) => line.includes(credential)));
     await ann.start();
+  });
+
+  it('signs in again with the credential; a wrong one is refused in the CLI’s words', async () => {
+    const again = visitor(web.url);
+    await again.start();
+    const wrong = await again.post('/api/login', { handle: 'Ann', credential: 'x'.repeat(43) });
+    assert.equal(wrong.status, 403);
+    assert.equal(
+      (await wrong.json()).error.message,
+      'Login failed. The credential for Ann is not valid on this server.',
+    );
+    const right = await again.post('/api/login', { handle: 'ann', credential: annCredential });
+    assert.equal(right.status, 200);
+    assert.equal((await right.json()).handle, 'Ann');
+    assert.equal((await again.call('/api/files')).status, 200);
   });
 
   it('refuses a state-changing request without the CSRF token or from another site', async () => {
