@@ -4,13 +4,27 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'server-files/**', 'plugins/*/node_modules/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'server-files/**',
+      'plugins/*/node_modules/**',
+      // The web plugin's page as `npm run build` bundles it.
+      'plugins/web/public/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     // Plain Node ESM scripts, not compiled by tsc: the bin, first-party plugins, benchmarks.
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The web plugin's page runs in the browser, and its tests run code in the page.
+    files: ['plugins/web/page/**/*.js', 'plugins/web/test/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
   {
     rules: {

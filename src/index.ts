@@ -20,6 +20,10 @@ export {
   type EventFields,
   type Limits,
   type ListOptions,
+  type InProcessConnection,
+  type FrontDoorOptions,
+  type FrameBody,
+  type Answer,
 } from './server/plugin-api.js';
 export type { Schema, FieldKind, RequestOf } from './protocol/schema.js';
 export type { Header, FileEntry } from './protocol/constants.js';

@@ -3,7 +3,7 @@
  * after the core checks (known type, handshake first, valid fields, registered handle). A handler
  * that fails answers this client with an error; the server and other clients carry on.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
 import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
@@ -16,6 +16,14 @@ import type { HandlerEntry, HandlerRegistry } from './handler-registry.js';
 import type { LogEvent } from './logger.js';
 import { isClientGone, requestEvent } from './request-log.js';
 import type { ConnectionInfo, Identity, RequestContext, ServerServices } from './plugin-api.js';
+
+/** What a Connection reads from: a TCP or TLS socket, or an in-process stream (in-process.ts). */
+export type ConnectionSocket = Duplex & {
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  setNoDelay(noDelay?: boolean): unknown;
+  destroySoon?(): void;
+};
 
 /** What a connection needs of its server. */
 export interface ConnectionServices {
@@ -76,7 +84,7 @@ export class Connection {
 
   constructor(
     readonly id: number,
-    private readonly socket: Socket,
+    private readonly socket: ConnectionSocket,
     private readonly server: ConnectionServices,
     private readonly registry: HandlerRegistry,
   ) {

@@ -7,6 +7,7 @@ import type { FileEntry, Header } from '../protocol/constants.js';
 import type { ErrorCode, PluginErrorCode } from '../shared/errors.js';
 import type { RequestOf, Schema } from '../protocol/schema.js';
 import type { Readable } from 'node:stream';
+import type { FexError } from '../shared/errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -88,6 +89,69 @@ export interface HandlesView {
 /** An event frame: `{ event: '<name>', ...fields }`; fex's shell prints its `line`. */
 export type EventFields = Record<string, unknown> & { event: string };
 
+/** Where a front door's visitor comes from: counted and logged as a TCP client's address is. */
+export interface FrontDoorOptions {
+  /** The visitor's IP address: `maxConnectionsPerAddress` counts connections per address. */
+  address: string;
+  /** The visitor's port, for the log. */
+  port?: number;
+  /** The name this front door says in `hello` (`client`), e.g. "fex-web". */
+  client?: string;
+}
+
+/** A body sent with a frame: exactly `size` bytes, streamed with backpressure. */
+export interface FrameBody {
+  size: number;
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
+}
+
+/** One answer frame to a request made through a front door. */
+export interface Answer {
+  /** `ok` or `continue`, with the handler's fields (docs/protocol.md). */
+  readonly header: Header;
+  /**
+   * The answer's body (`get`'s file, `dir`'s lines), streamed: read it to its end or destroy it;
+   * the connection reads nothing else until then.
+   */
+  readonly body: Readable | undefined;
+}
+
+/**
+ * A connection opened inside the server by a plugin that is a front door of its own (a web page,
+ * a bridge): served by the same code as a TCP client, so its requests pass the handler table,
+ * the core's checks, every plugin's hooks, the name rules, ownership, limits and timeouts. It
+ * counts against `maxConnections` and `maxConnectionsPerAddress`, and is closed by the idle and
+ * transfer timeouts as a socket is.
+ */
+export interface InProcessConnection {
+  /** The remote the server's log names for this connection. */
+  readonly remote: string;
+  /** The handle this connection acts as, after `register` or `login` answered ok. */
+  readonly handle: string | undefined;
+  /** Whether the connection has ended (closed, timed out, shed, or the server stopped). */
+  readonly closed: boolean;
+  /**
+   * Sends a request and resolves with its first answer (`ok`, or `continue` in a `store` in
+   * steps). A refusal rejects with a `FexError` whose `message` is the line the fex CLI prints
+   * after `Error: `. Requests may be pipelined; answers come in request order.
+   */
+  request(
+    type: string,
+    fields?: Record<string, unknown>,
+    body?: FrameBody,
+  ): Promise<Answer & { id: number }>;
+  /** Sends a later frame of request `id` (a `store`'s `data` and `commit`). */
+  send(id: number, type: string, fields?: Record<string, unknown>, body?: FrameBody): Promise<void>;
+  /** The next answer to request `id`, after a `continue`. */
+  next(id: number): Promise<Answer>;
+  /** Calls `listener` with every event frame (uploads, plugins' events); returns an unsubscribe. */
+  onEvent(listener: (event: EventFields) => void): () => void;
+  /** Calls `listener` once when the connection ends, with why (`closing` code or lost). */
+  onClose(listener: (reason: FexError) => void): () => void;
+  /** Says `leave` and closes. */
+  close(): Promise<void>;
+}
+
 /** What the server offers every plugin and handler. */
 export interface ServerServices {
   /** This server's lasting id (32 hex digits), sent in the hello answer. */
@@ -96,6 +160,11 @@ export interface ServerServices {
   readonly handles: HandlesView;
   readonly log: Logger;
   readonly limits: Readonly<Limits>;
+  /**
+   * The certificate chain and key (PEM) the server serves TLS with (`--tls-cert`, `--tls-key`),
+   * so a front door on a port of its own can serve HTTPS with them; undefined without TLS.
+   */
+  readonly tls: Readonly<{ cert: string | Buffer; key: string | Buffer }> | undefined;
   /** Request types served, for the hello answer. */
   types(): string[];
   /** Request types that may carry a body of their own, for the hello answer. */
@@ -111,6 +180,11 @@ export interface ServerServices {
    * (0: the handle is connected nowhere, as far as this server knows).
    */
   sendTo(handle: string, event: EventFields): number;
+  /**
+   * Opens an in-process connection, greeted (`hello` answered): a front door that goes through
+   * everything a TCP client does. Rejects with E_BUSY when the connection limits are reached.
+   */
+  connect(options: FrontDoorOptions): Promise<InProcessConnection>;
   /**
    * An error to throw from a handler or hook: the client receives `code` and prints
    * `Error: <message>`, these very words. A built-in code keeps its exit status; a plugin's own

@@ -9,7 +9,7 @@ import { ByteBudget } from '../shared/byte-budget.js';
 import { encodeHeader } from '../protocol/frame.js';
 import { FexError } from '../shared/errors.js';
 import { handleKey, RESERVED_DIR } from '../protocol/names.js';
-import { Connection, type ConnectionServices } from './connection.js';
+import { Connection, type ConnectionServices, type ConnectionSocket } from './connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -20,13 +20,22 @@ import { builtinPlugin } from './handlers/index.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CoreServices } from './core-services.js';
 import { identify } from './identify.js';
-import type { Limits, ListOptions, ServerPlugin, ServerServices } from './plugin-api.js';
+import type {
+  FrontDoorOptions,
+  InProcessConnection,
+  Limits,
+  ListOptions,
+  ServerPlugin,
+  ServerServices,
+} from './plugin-api.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
 import { LocalEventBus, type EventBus } from './state/event-bus.js';
 import { FanOut } from './state/fan-out.js';
+import { duplexPair } from './duplex-pair.js';
+import { InProcessClient } from './in-process.js';
 
 /**
  * The accept queue asked of the kernel: Node's default is 511, which 10,000 clients connecting
@@ -106,10 +115,12 @@ export class FexServer {
       handles: Object.freeze({ has: (handle: string) => handles.has(handle) }),
       log: options.log ?? silentLogger,
       limits: Object.freeze(limits),
+      tls: options.tls ? Object.freeze({ ...options.tls }) : undefined,
       types: () => this.registry.types(),
       bodyTypes: () => this.registry.bodyTypes(),
       broadcast: (event, except) => this.fanOut.broadcast(event, except),
       sendTo: (handle, event) => this.fanOut.sendTo(handle, event),
+      connect: (options) => this.connectInProcess(options),
       fail: (code, message, details = {}) => FexError.of(code, details, message),
     };
     this.services = Object.freeze(services);
@@ -195,11 +206,7 @@ export class FexServer {
     this.handshakes?.done(socket);
     const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
     const address = socket.remoteAddress ?? '?';
-    const fromAddress = (c: Connection) => c.address === address;
-    if (
-      this.connections.size >= maxConnections ||
-      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
-    ) {
+    if (this.over(address)) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
       // A flood of them is not answered at all, and none outlives a fixed second.
@@ -219,6 +226,21 @@ export class FexServer {
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }
+    this.serveOn(socket);
+  }
+
+  /** Whether one more connection from `address` would break maxConnections or the per-address bound. */
+  private over(address: string): boolean {
+    const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
+    const fromAddress = (c: Connection) => c.address === address;
+    return (
+      this.connections.size >= maxConnections ||
+      (maxConnectionsPerAddress > 0 && this.count(fromAddress) >= maxConnectionsPerAddress)
+    );
+  }
+
+  /** Serves a connection on an accepted socket, or on a front door's in-process stream. */
+  private serveOn(socket: ConnectionSocket): Connection {
     const connection = new Connection(
       this.nextId++,
       socket,
@@ -231,6 +253,24 @@ export class FexServer {
       this.departed(connection);
     });
     void connection.serve();
+    return connection;
+  }
+
+  /**
+   * A plugin's front door: a connection served like an accepted socket, under the same limits
+   * (a full server refuses it with E_BUSY, as it turns a socket away).
+   */
+  private async connectInProcess(options: FrontDoorOptions): Promise<InProcessConnection> {
+    if (!this.net.listening) throw new FexError('E_SHUTTING_DOWN');
+    if (this.over(options.address)) {
+      this.turnedAwayLog.note(`${options.address} (in process)`);
+      throw new FexError('E_BUSY');
+    }
+    const [serverEnd, pluginEnd] = duplexPair(options.address, options.port);
+    const connection = this.serveOn(serverEnd);
+    const client = new InProcessClient(pluginEnd, connection.remote);
+    await client.greet(options.client ?? 'in-process');
+    return client;
   }
 
   private count(which: (connection: Connection) => boolean): number {
