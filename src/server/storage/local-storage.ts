@@ -22,23 +22,23 @@
  * background, at close() and at open()) later flushes those files and journals their records
  * again without the bytes (checkpoint.ts, wal-restore.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, renameSync } from 'node:fs';
-import { lstat, open, readdir, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../shared/errors.js';
 import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
+import { AsideFiles } from './aside-files.js';
 import { Checkpointer, eachLimited } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';
 import { hashFile, ioError } from './fs-helpers.js';
 import { Journal } from './journal.js';
-import { replayJournal } from './journal-replay.js';
 import { LocalPendingPut, type PutHost } from './local-pending-put.js';
 import { NameOrder } from './name-order.js';
-import { isExpired, type MetaRecord } from './meta-record.js';
-import { reconcile } from './reconcile.js';
-import { finishRenames } from './rename-recovery.js';
+import { recover } from './local-recovery.js';
+import { isExpired, notOwner, publicView, type MetaRecord } from './meta-record.js';
+import { NameTurns } from './name-turns.js';
 import type {
   ExpireResult,
   ListOptions,
@@ -48,7 +48,6 @@ import type {
   StoredFile,
 } from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
-import { restoreLogged } from './wal-restore.js';
 import { WAL_MAX_BYTES } from './wal.js';
 
 export interface LocalStorageOptions {
@@ -60,31 +59,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Expired files removed at once by a sweep. */
 const EXPIRE_CONCURRENCY = 64;
 
-const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
 export class LocalStorage implements Storage {
-  private readonly tmpDir: string;
-  private readonly partialDir: string;
   private readonly journalPath: string;
   private readonly index = new Map<string, MetaRecord>();
   /** The index's names in listing order, and each owner's count; kept by setRecord and forget. */
   private readonly order = new NameOrder();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   private readonly keys = new Map<string, string>();
-  /** Aside files an upload is writing now; a second upload of the same file must not share one. */
-  private readonly active = new Set<string>();
-  private readonly partialTtlMs: number;
-  private readonly tmpPrefix = randomBytes(6).toString('hex');
-  private tmpCount = 0;
-  private sweeper: NodeJS.Timeout | undefined;
+  /** `.fex/partial` and `.fex/tmp`, where uploads are written before they are verified. */
+  private readonly asides: AsideFiles;
   /**
    * Commits of one name run one after the other, in the order they were called, so the owner
    * check and rename are atomic. Keyed by nameKey: of two concurrent commits of clashing names,
    * the second must see the first.
    */
-  private readonly commitLocks = new Map<string, Promise<unknown>>();
-  /** Commits from their flush to their answer, for close() to wait for. */
-  private readonly commits = new Set<Promise<unknown>>();
+  private readonly turns = new NameTurns();
   /**
    * Names whose file is being replaced: set before the rename, cleared once the index holds the
    * new record. A reader that saw it set, or another record after its open, opens again.
@@ -96,21 +85,19 @@ export class LocalStorage implements Storage {
   private readonly checkpointer: Checkpointer;
   /** What a pending upload may do to this storage, and nobody else. */
   private readonly host: PutHost = {
-    commitInTurn: (name, task) => this.commitInTurn(name, task),
+    commitInTurn: (name, task) => this.turns.commit(name, task),
     install: (record, asidePath, data) => this.install(record, asidePath, data),
     mayLog: () => this.checkpointer.hasRoom(),
-    release: (asidePath) => void this.active.delete(asidePath),
-    reclaim: () => this.reclaim(),
+    release: (asidePath) => this.asides.release(asidePath),
+    reclaim: () => this.asides.reclaim(),
   };
 
   constructor(
     readonly root: string,
     options: LocalStorageOptions = {},
   ) {
-    this.tmpDir = join(root, RESERVED_DIR, 'tmp');
-    this.partialDir = join(root, RESERVED_DIR, 'partial');
     this.journalPath = join(root, RESERVED_DIR, 'journal');
-    this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
+    this.asides = new AsideFiles(root, options.partialTtlMs ?? DAY_MS);
     this.checkpointer = new Checkpointer({
       root,
       syncRoot: () => this.opened().rootSync.sync(),
@@ -119,34 +106,9 @@ export class LocalStorage implements Storage {
   }
 
   async open(): Promise<void> {
-    for (const dir of [this.tmpDir, this.partialDir]) await mkdir(dir, { recursive: true });
-    // Unresumable uploads from before a crash or kill can never complete: their clients are gone.
-    for (const stale of await readdir(this.tmpDir))
-      await rm(join(this.tmpDir, stale), { force: true });
-    await this.sweepPartials();
-    this.sweeper = setInterval(
-      () => void this.sweepPartials(),
-      Math.min(this.partialTtlMs, 3_600_000),
-    );
-    this.sweeper.unref();
-    const records = new Map<string, MetaRecord>();
-    const logged = new Map<string, string>();
-    const renames = new Map<string, string>();
-    const lines = await replayJournal(this.journalPath, records, logged, renames);
-    const replayed = new Map(records);
-    // Before the small stores' restore, which would otherwise write a renamed file's bytes under
-    // its new name while the old name still held them.
-    await finishRenames(this.root, records, renames);
-    // Small stores whose bytes only the journal holds: restored and flushed (checkpointed), so
-    // their records can be journaled again without their bytes. Those that cannot be restored for
-    // lack of space keep their lines (and are not served) until a start with room.
-    const deferred = await restoreLogged(this.root, this.tmpDir, records, logged);
-    const found = await reconcile(this.root, records);
-    for (const name of deferred) found.delete(name);
-    // Appended to, never rewritten before listening: a full disk must not stop the server.
-    this.journal = await Journal.open(this.journalPath, replayed, logged, lines);
-    await journalChanges(this.journal, replayed, found, deferred);
-    this.journal.compactIfStale();
+    await this.asides.open();
+    const { journal, found } = await recover(this.root, this.asides.tmpDir, this.journalPath);
+    this.journal = journal;
     this.rootSync = await DirSync.open(this.root);
     for (const record of found.values()) this.setRecord(record);
   }
@@ -174,12 +136,7 @@ export class LocalStorage implements Storage {
     if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     this.checkReplace(name, options.owner);
     if (options.resumable === false) return this.putUnresumable(name, options);
-    const resumable = join(
-      this.partialDir,
-      `${sha256Hex(`${options.owner}\0${name}\0${options.size}`)}.part`,
-    );
-    const path = this.active.has(resumable) ? this.tmpPath() : resumable;
-    this.active.add(path);
+    const { path, resumable } = this.asides.claim(options.owner, name, options.size);
     let handle: FileHandle | undefined;
     try {
       // Append mode: the bytes of an interrupted upload stay, new ones go after them.
@@ -190,18 +147,17 @@ export class LocalStorage implements Storage {
         offset = 0;
       }
       const hash = await hashFile(path, offset);
-      const keep = path === resumable;
-      return new LocalPendingPut(this.host, name, options, path, handle, hash, offset, keep);
+      return new LocalPendingPut(this.host, name, options, path, handle, hash, offset, resumable);
     } catch (error) {
       await handle?.close().catch(() => undefined);
-      this.active.delete(path);
+      this.asides.release(path);
       throw ioError(error);
     }
   }
 
   /** A fresh aside file, with no earlier bytes to look for and none kept when cut off. */
   private async putUnresumable(name: string, options: PutOptions): Promise<PendingPut> {
-    const path = this.tmpPath();
+    const path = this.asides.tmpPath();
     if (options.size <= WAL_MAX_BYTES) return new SmallPendingPut(this.host, name, options, path);
     let handle: FileHandle;
     try {
@@ -223,22 +179,13 @@ export class LocalStorage implements Storage {
     );
   }
 
-  /**
-   * A fresh name in `.fex/tmp`: this process's random prefix and a counter. Files there are
-   * opened with O_EXCL and swept at open(), so a name only has to be unique, not unguessable,
-   * and a counter costs nothing where random bytes cost ~30 µs a store.
-   */
-  private tmpPath(): string {
-    return join(this.tmpDir, `${this.tmpPrefix}-${(this.tmpCount++).toString(36)}.part`);
-  }
-
   async read(name: string, start = 0): Promise<{ file: StoredFile; stream: Readable }> {
     // Without the lock first, so readers never queue behind a commit's flush; should replacements
     // keep coming between the lookup and the open, in turn with the commits.
     const opened =
       (await this.openRecorded(name)) ??
       (await this.openRecorded(name)) ??
-      (await this.locked(name, () => this.openRecorded(name)));
+      (await this.turns.run(name, () => this.openRecorded(name)));
     if (!opened) throw new FexError('E_INTERNAL', { reason: `${name} kept changing` });
     const { record, handle } = opened;
     const info = await handle.stat();
@@ -288,7 +235,7 @@ export class LocalStorage implements Storage {
 
   async remove(name: string, owner: string | undefined): Promise<StoredFile> {
     this.opened();
-    return this.locked(name, async () => {
+    return this.turns.run(name, async () => {
       const record = this.live(name);
       if (!record) throw new FexError('E_NOT_FOUND', { name });
       if (owner !== undefined && record.owner !== owner) throw notOwner(record, 'delete');
@@ -303,7 +250,7 @@ export class LocalStorage implements Storage {
       const problem = nameProblem(name);
       if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     }
-    return this.lockedBoth(from, to, async () => {
+    return this.turns.both(from, to, async () => {
       const record = this.live(from);
       if (!record) throw new FexError('E_NOT_FOUND', { name: from });
       if (record.owner !== owner) throw notOwner(record, 'rename');
@@ -359,7 +306,7 @@ export class LocalStorage implements Storage {
     await eachLimited([...due.keys()], EXPIRE_CONCURRENCY, async (i) => {
       const { name } = due[i]!;
       // In turn with the name's commits: a file stored again meanwhile has its own expiry.
-      gone[i] = await this.locked(name, async () => {
+      gone[i] = await this.turns.run(name, async () => {
         const current = this.index.get(name);
         if (!current || !isExpired(current, now)) return undefined;
         await this.unlink(current);
@@ -374,9 +321,8 @@ export class LocalStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
-    await Promise.allSettled(this.commits);
-    await Promise.allSettled(this.commitLocks.values());
+    this.asides.close();
+    await this.turns.idle();
     // A failed checkpoint loses nothing: the journal keeps the bytes for the next open().
     if (this.journal && this.checkpointer.size > 0) await this.checkpoint().catch(() => undefined);
     await this.checkpointer.idle();
@@ -392,21 +338,9 @@ export class LocalStorage implements Storage {
     return this.checkpointer.run();
   }
 
-  /**
-   * Runs a commit after the commits of the same or a clashing name called before it, so of two
-   * clashing names the first committed wins; close() waits for it.
-   */
-  private commitInTurn<T>(name: string, task: () => Promise<T>): Promise<T> {
-    const commit = this.locked(name, task);
-    this.commits.add(commit);
-    const untrack = () => this.commits.delete(commit);
-    commit.then(untrack, untrack);
-    return commit;
-  }
-
   /** For the checkpointer: in turn with the name's commits, so lines stay in order. */
   private settle(logged: MetaRecord, flushed: MetaRecord): Promise<boolean> {
-    return this.locked(logged.name, async () => {
+    return this.turns.run(logged.name, async () => {
       if (this.index.get(logged.name) !== logged) return false;
       await this.opened().journal.append(flushed);
       this.index.set(logged.name, flushed);
@@ -437,7 +371,7 @@ export class LocalStorage implements Storage {
         break;
       } catch (error) {
         const failure = ioError(error);
-        if (failure.code !== 'E_DISK_FULL' || !(await this.reclaim())) throw failure;
+        if (failure.code !== 'E_DISK_FULL' || !(await this.asides.reclaim())) throw failure;
       }
     }
     // From the rename until the record names the new file, a reader could open one version and
@@ -495,26 +429,6 @@ export class LocalStorage implements Storage {
     this.checkpointer.drop(name);
   }
 
-  /**
-   * Used by the pending puts when the disk is full: deletes the interrupted upload
-   * written to longest ago that no upload is using, before anyone is refused for lack of space.
-   * Resolves false when there is none left.
-   */
-  private async reclaim(): Promise<boolean> {
-    let oldest: { path: string; mtimeMs: number } | undefined;
-    for (const file of await readdir(this.partialDir).catch(() => [])) {
-      const path = join(this.partialDir, file);
-      if (this.active.has(path)) continue;
-      const info = await stat(path).catch(() => undefined);
-      if (info && (!oldest || info.mtimeMs < oldest.mtimeMs))
-        oldest = { path, mtimeMs: info.mtimeMs };
-    }
-    // Checked again: an upload may have taken it up while the folder was read.
-    if (!oldest || this.active.has(oldest.path)) return false;
-    await rm(oldest.path, { force: true });
-    return true;
-  }
-
   /** The record of a visible file: none for a missing or expired one. */
   private live(name: string): MetaRecord | undefined {
     const record = this.index.get(name);
@@ -542,75 +456,4 @@ export class LocalStorage implements Storage {
       throw ioError(error);
     }
   }
-
-  /** Removes interrupted uploads nobody resumed in time. */
-  private async sweepPartials(): Promise<void> {
-    const cutoff = Date.now() - this.partialTtlMs;
-    for (const file of await readdir(this.partialDir).catch(() => [])) {
-      const path = join(this.partialDir, file);
-      if (this.active.has(path)) continue;
-      const info = await stat(path).catch(() => undefined);
-      if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
-    }
-  }
-
-  /** In turn with both names' commits; the turns are taken in one order, so two never deadlock. */
-  private lockedBoth<T>(a: string, b: string, task: () => Promise<T>): Promise<T> {
-    if (nameKey(a) === nameKey(b)) return this.locked(a, task);
-    const [first, second] = nameKey(a) < nameKey(b) ? [a, b] : [b, a];
-    return this.locked(first, () => this.locked(second, task));
-  }
-
-  private locked<T>(fileName: string, task: () => Promise<T>): Promise<T> {
-    const name = nameKey(fileName);
-    const previous = this.commitLocks.get(name) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const settled = run.catch(() => undefined);
-    this.commitLocks.set(name, settled);
-    void settled.then(() => {
-      if (this.commitLocks.get(name) === settled) this.commitLocks.delete(name);
-    });
-    return run;
-  }
-}
-
-/**
- * Journals what open() found different from the journal (files re-hashed, restored, added by the
- * operator or gone). Best effort: on a full disk the lines are not written, and the next open()
- * finds the same differences again.
- */
-async function journalChanges(
-  journal: Journal,
-  replayed: ReadonlyMap<string, MetaRecord>,
-  found: ReadonlyMap<string, MetaRecord>,
-  deferred: ReadonlySet<string>,
-): Promise<void> {
-  const changes: Array<Promise<void>> = [];
-  for (const [name, record] of found)
-    if (!sameRecord(replayed.get(name), record)) changes.push(journal.append(record));
-  for (const name of replayed.keys())
-    if (!found.has(name) && !deferred.has(name)) changes.push(journal.append({ remove: name }));
-  await Promise.all(changes).catch(() => undefined);
-}
-
-function sameRecord(a: MetaRecord | undefined, b: MetaRecord): boolean {
-  return (
-    a !== undefined &&
-    a.name === b.name &&
-    a.size === b.size &&
-    a.owner === b.owner &&
-    a.time === b.time &&
-    a.sha256 === b.sha256 &&
-    a.mtimeMs === b.mtimeMs
-  );
-}
-
-function publicView(record: MetaRecord): StoredFile {
-  const { name, size, owner, time, sha256, expires } = record;
-  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
-}
-
-function notOwner(record: MetaRecord, verb: string): FexError {
-  const owner = record.owner ?? 'the server operator';
-  return new FexError('E_NOT_OWNER', { name: record.name, owner, verb });
 }
