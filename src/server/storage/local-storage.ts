@@ -245,58 +245,71 @@ export class LocalStorage implements Storage {
   }
 
   async rename(from: string, to: string, owner: string): Promise<StoredFile> {
-    const { journal, rootSync } = this.opened();
+    this.opened();
     for (const name of [from, to]) {
       const problem = nameProblem(name);
       if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
     }
     return this.turns.both(from, to, async () => {
-      const record = this.live(from);
-      if (!record) throw new FexError('E_NOT_FOUND', { name: from });
-      if (record.owner !== owner) throw notOwner(record, 'rename');
-      const target = this.live(to);
-      if (target)
-        throw target.owner === owner
-          ? new FexError('E_NAME_TAKEN', { name: to })
-          : notOwner(target, 'replace');
-      const other = this.keys.get(nameKey(to));
-      if (other !== undefined && other !== from && this.live(other))
-        throw new FexError('E_NAME_CLASH', { existing: other });
+      const record = this.renamable(from, to, owner);
       // An expired file not swept yet gives way, as the sweep would have removed it.
       const stale = this.index.get(to);
       if (stale) await this.unlink(stale);
       // A file put in the folder since start-up, or a folder, is never overwritten.
       if (await lstat(join(this.root, to)).catch(() => undefined))
         throw new FexError('E_NAME_TAKEN', { name: to });
-      const renamed: MetaRecord = { ...record, name: to };
-      const data = this.checkpointer.dataOf(record);
-      // The journal line first: once it is flushed the rename is decided, and open() finishes it
-      // if a crash comes before the file moves (rename-recovery.ts).
-      try {
-        await journal.append(renamed, data, from);
-      } catch (error) {
-        throw ioError(error);
-      }
-      try {
-        await rename(join(this.root, from), join(this.root, to));
-      } catch (error) {
-        // Undo the line, so open() does not finish what failed here.
-        await journal.append(record, data, to).then(
-          () => journal.renamed(record, data),
-          () => undefined,
-        );
-        throw ioError(error);
-      }
-      this.forget(from);
-      this.setRecord(renamed, data);
-      try {
-        await rootSync.sync();
-      } catch (error) {
-        throw ioError(error);
-      }
-      journal.renamed(renamed, data);
-      return publicView(renamed);
+      return publicView(await this.move(record, to));
     });
+  }
+
+  /** The record of `from` when `owner` may rename it to `to`; rename()'s checks, in its turn. */
+  private renamable(from: string, to: string, owner: string): MetaRecord {
+    const record = this.live(from);
+    if (!record) throw new FexError('E_NOT_FOUND', { name: from });
+    if (record.owner !== owner) throw notOwner(record, 'rename');
+    const target = this.live(to);
+    if (target)
+      throw target.owner === owner
+        ? new FexError('E_NAME_TAKEN', { name: to })
+        : notOwner(target, 'replace');
+    const other = this.keys.get(nameKey(to));
+    if (other !== undefined && other !== from && this.live(other))
+      throw new FexError('E_NAME_CLASH', { existing: other });
+    return record;
+  }
+
+  /** Moves a checked record's file to `to`, durably; the caller holds both names' turns. */
+  private async move(record: MetaRecord, to: string): Promise<MetaRecord> {
+    const { journal, rootSync } = this.opened();
+    const from = record.name;
+    const renamed: MetaRecord = { ...record, name: to };
+    const data = this.checkpointer.dataOf(record);
+    // The journal line first: once it is flushed the rename is decided, and open() finishes it
+    // if a crash comes before the file moves (rename-recovery.ts).
+    try {
+      await journal.append(renamed, data, from);
+    } catch (error) {
+      throw ioError(error);
+    }
+    try {
+      await rename(join(this.root, from), join(this.root, to));
+    } catch (error) {
+      // Undo the line, so open() does not finish what failed here.
+      await journal.append(record, data, to).then(
+        () => journal.renamed(record, data),
+        () => undefined,
+      );
+      throw ioError(error);
+    }
+    this.forget(from);
+    this.setRecord(renamed, data);
+    try {
+      await rootSync.sync();
+    } catch (error) {
+      throw ioError(error);
+    }
+    journal.renamed(renamed, data);
+    return renamed;
   }
 
   async expire(now: number): Promise<ExpireResult> {
