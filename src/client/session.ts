@@ -4,41 +4,30 @@
  * it: names from the server are checked, downloads are written aside, verified and renamed.
  */
 import { EventEmitter } from 'node:events';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import {
-  MAX_LISTING_BYTES,
   PROTOCOL_VERSION,
-  STORE_BODY_MAX,
   type FileEntry,
   type Header,
   type ServerInfo,
 } from '../protocol/constants.js';
-import { byCodePoint } from '../shared/code-point-order.js';
-import { FILE_ENTRY } from '../protocol/answers.js';
-import { changedSizeError, FexError, localIoError, localReadError } from '../shared/errors.js';
-import { schemaProblem } from '../protocol/schema.js';
-import { handleKey, handleProblem, nameProblem } from '../protocol/names.js';
+import { FexError } from '../shared/errors.js';
+import { handleProblem, nameProblem } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from '../shared/address.js';
 import { ClientConnection } from './connection.js';
 import type { Progress } from './upload.js';
 import { ACTION } from './actions.js';
-
-/** `load`, called once: a repeated `import()` costs 15-20 µs, every store of a run of 1000. */
-function lazily<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
-}
+import { answeredHandle, entryOf } from './file-entry.js';
+import { lazily } from './lazily.js';
+import { listFiles, type DirOptions } from './listing.js';
+import { prepareStore, type PreparedStore } from './prepare-store.js';
 
 // Loaded when a transfer needs them: `fex dir` and a run of small stores never do, and every
 // module costs start-up time (docs/performance.md).
 const downloads = lazily(() => import('./download.js'));
 const uploads = lazily(() => import('./upload.js'));
-// node:crypto too (about 4 ms): only a store hashes anything on this side.
-const hashing = lazily(() => import('node:crypto'));
 
-export type { Progress };
+export type { DirOptions, PreparedStore, Progress };
 
 export class Session extends EventEmitter {
   handle: string | undefined;
@@ -120,28 +109,7 @@ export class Session extends EventEmitter {
    * takes it in the request itself, so the request can be sent without waiting for anything.
    */
   async prepareStore(path: string): Promise<PreparedStore> {
-    const name = basename(path).normalize('NFC');
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    const data = this.info.bodies?.includes('store') ? readSmall(path) : undefined;
-    if (data) {
-      const sha256 = (await hashing()).createHash('sha256').update(data).digest('hex');
-      return { path, name, size: data.length, inline: { data, sha256 } };
-    }
-    let file: FileHandle;
-    try {
-      file = await open(path, 'r');
-    } catch (error) {
-      throw localReadError(path, error);
-    }
-    try {
-      const info = await file.stat();
-      if (!info.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-      return { path, name, size: info.size, file };
-    } catch (error) {
-      await file.close().catch(() => undefined);
-      throw error;
-    }
+    return prepareStore(path, this.info.bodies?.includes('store') === true);
   }
 
   /**
@@ -188,74 +156,9 @@ export class Session extends EventEmitter {
     });
   }
 
-  /**
-   * The listing, or the part of it `options` asks for, in code point order. From a server that
-   * pages (its `hello` answer gives `limits.maxDirPage`) it comes a page per request, and each page
-   * goes to `onPage` as it arrives (then nothing is kept here); from an older one in one body,
-   * filtered here.
-   */
+  /** The listing, or the part of it `options` asks for, in code point order (listing.ts). */
   async dir(options: DirOptions = {}): Promise<FileEntry[]> {
-    const kept: FileEntry[] = [];
-    const deliver = options.onPage ?? ((entries: FileEntry[]) => void kept.push(...entries));
-    const { prefix, limit = Infinity } = options;
-    const pageSize = count(this.info.limits?.maxDirPage);
-    if (pageSize === 0) {
-      const { entries } = await this.listing({ type: 'dir' });
-      deliver(entries.filter((e) => e.name.startsWith(prefix ?? '')).slice(0, limit));
-      return kept;
-    }
-    let after: string | undefined;
-    for (let left = limit; left > 0;) {
-      const page = await this.listing({
-        type: 'dir',
-        ...(after === undefined ? {} : { after }),
-        ...(prefix ? { prefix } : {}),
-        limit: Math.min(left, pageSize),
-      });
-      deliver(page.entries.slice(0, left));
-      left -= page.entries.length;
-      if (page.next === undefined) break;
-      // Each page must move on, or a server could keep the client asking for ever.
-      if (page.entries.length === 0 || (after !== undefined && byCodePoint(page.next, after) <= 0))
-        throw new FexError('E_BAD_FRAME', { reason: 'a listing page that does not move on' });
-      after = page.next;
-    }
-    return kept;
-  }
-
-  /** One `dir` request: its entries, checked, and where the next page starts, if one follows. */
-  private async listing(request: Header): Promise<{ entries: FileEntry[]; next?: string }> {
-    const entries: FileEntry[] = [];
-    const answer = await this.connection.request(request, {
-      action: ACTION.dir,
-      onBody: async (header, body) => {
-        if ((header.body ?? 0) > MAX_LISTING_BYTES)
-          throw new FexError('E_BAD_FRAME', { reason: 'the listing is too large' });
-        const chunks: Buffer[] = [];
-        for await (const chunk of body) chunks.push(chunk);
-        for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
-          if (!line) continue;
-          let parsed: Header;
-          try {
-            parsed = JSON.parse(line) as Header;
-            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-              throw new TypeError('not an object');
-          } catch {
-            throw new FexError('E_BAD_FRAME', { reason: 'the listing is not JSON lines' });
-          }
-          // Outside the try: a line of JSON that is no file entry says so, not "not JSON".
-          entries.push(entryOf(parsed));
-        }
-      },
-    });
-    for (const entry of entries) {
-      const problem = nameProblem(entry.name);
-      if (problem) throw new FexError('UNSAFE_NAME', { reason: problem });
-    }
-    const next = answer.next;
-    if (next !== undefined && typeof next !== 'string')
-      throw new FexError('E_BAD_FRAME', { reason: 'a listing page that does not move on' });
-    return { entries, next };
+    return listFiles(this.connection, this.info.limits?.maxDirPage, options);
   }
 
   /** Downloads `name` to `destination` (a file path), verified before it appears there. */
@@ -359,95 +262,12 @@ export class Session extends EventEmitter {
   }
 }
 
-/** A local file ready to be stored: read whole when small, else open for streaming. */
-export interface PreparedStore {
-  path: string;
-  /** The name it is stored under: the base name, in NFC. */
-  name: string;
-  size: number;
-  /** The whole file and its SHA-256, to send in the request itself. */
-  inline?: { data: Buffer; sha256: string };
-  /** The open file, when it is sent in steps (continue, data, commit); closed once sent. */
-  file?: FileHandle;
-  /** Seconds the server keeps it, 0 for ever; undefined for the server's default. */
-  expires?: number;
-}
-
-/**
- * A regular file of at most STORE_BODY_MAX bytes, read whole; undefined for a larger one (sent
- * in steps). Synchronous on purpose: a few tiny system calls cost far less than four thread-pool
- * round trips, and this is what a run of small stores spends its time on. The open does not
- * block on a FIFO, which fstat then refuses.
- */
-function readSmall(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw localReadError(path, error);
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw new FexError('LOCAL_NOT_FOUND');
-    if (info.size > STORE_BODY_MAX) return undefined;
-    // One byte more than measured, to notice a file that grew since.
-    const buffer = Buffer.allocUnsafe(info.size + 1);
-    let got = 0;
-    for (let n = -1; n !== 0 && got < buffer.length; got += n)
-      n = readSync(fd, buffer, got, buffer.length - got, got);
-    if (got !== info.size) throw changedSizeError(path, info.size);
-    return buffer.subarray(0, got);
-  } catch (error) {
-    throw error instanceof FexError ? error : localIoError('read', path, error);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** A file deleted or renamed (under its new name), and when the server did it. */
 export interface FileChange extends FileEntry {
   at: number;
 }
 
-/** Which part of the listing `dir()` fetches, and where its pages go. */
-export interface DirOptions {
-  /** Only names that start with this. */
-  prefix?: string;
-  /** At most this many entries. */
-  limit?: number;
-  /** Receives each page as it arrives; `dir()` then keeps nothing and resolves with []. */
-  onPage?: (entries: FileEntry[]) => void;
-}
-
 /** A file sent or received, and the byte it resumed from (0 when it started afresh). */
 export interface Transferred extends FileEntry {
   resumedFrom: number;
-}
-
-/**
- * A count inside a field the answer's schema checks only as an object (`limits` of `hello`): 0,
- * "not given", unless it is a safe non-negative integer.
- */
-const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
-
-/** A file's description from the server, refused unless every field is what it must be. */
-function entryOf(header: Header): FileEntry {
-  const { name, owner } = header;
-  if (typeof name !== 'string') throw new FexError('UNSAFE_NAME', { reason: 'no name' });
-  // The owner is printed by `dir --long`: nothing but a handle.
-  if (owner !== null && (typeof owner !== 'string' || handleProblem(owner)))
-    throw new FexError('UNSAFE_NAME', { reason: 'an owner that is not a handle' });
-  // Answers were checked against the same schema on arrival; a listing's lines are checked here.
-  const problem = schemaProblem(header, FILE_ENTRY, { extra: 'ignore' });
-  if (problem) throw new FexError('E_BAD_FRAME', { reason: `a file entry: ${problem}` });
-  const { size, time, sha256, expires } = header as unknown as FileEntry;
-  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
-}
-
-/** The handle the server says this connection now is: it must be the one asked for. */
-function answeredHandle(answer: Header, asked: string): string {
-  const handle = answer.handle;
-  if (typeof handle !== 'string' || handleProblem(handle) || handleKey(handle) !== handleKey(asked))
-    throw new FexError('E_BAD_FRAME', { reason: 'the server answered for another handle' });
-  return handle;
 }
