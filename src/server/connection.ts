@@ -6,16 +6,17 @@
 import type { Duplex } from 'node:stream';
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
-import { FexError, isErrorCode, serverFailure } from '../shared/errors.js';
+import { FexError } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import type { ByteBudget } from '../shared/byte-budget.js';
 import { FrameWriter, type EventFate } from '../protocol/frame-writer.js';
-import { schemaProblem, type RequestOf, type Schema } from '../protocol/schema.js';
 import type { CoreServices } from './core-services.js';
-import type { HandlerEntry, HandlerRegistry } from './handler-registry.js';
+import type { HandlerRegistry } from './handler-registry.js';
 import type { LogEvent } from './logger.js';
-import { isClientGone, requestEvent } from './request-log.js';
-import type { ConnectionInfo, Identity, RequestContext, ServerServices } from './plugin-api.js';
+import { requestEvent } from './request-log.js';
+import type { ConnectionInfo, Identity, ServerServices } from './plugin-api.js';
+import { requestContext, type ContextHost, type Traffic } from './request-context.js';
+import { admit, asAnswer, errorFrame, runResponseHooks } from './request-steps.js';
 
 /** What a Connection reads from: a TCP or TLS socket, or an in-process stream (in-process.ts). */
 export type ConnectionSocket = Duplex & {
@@ -43,17 +44,6 @@ export interface ConnectionServices {
    * accepted it: may make room by shedding another connection of that handle, or throw to refuse.
    */
   admitHandle?(connection: Connection, handle: string): void;
-}
-
-/** Bytes of one request's own frames, for onResponse hooks. */
-interface Traffic {
-  /** At least: the request frame, its body included. */
-  in: number;
-  /** Where the request stopped reading, once detached (later bytes are other requests'). */
-  inEnd: number | undefined;
-  out: number;
-  /** The fields of the last answer frame sent, for the log's line. */
-  answer?: Header;
 }
 
 /** Most requests of one connection finishing in the background at once (backpressure). */
@@ -302,20 +292,20 @@ export class Connection {
       inEnd: undefined,
       out: 0,
     };
-    const context = this.context(id, earlier, detach, traffic);
+    const context = requestContext(this.contextHost, id, earlier, detach, traffic);
     const startedAt = Date.now();
     let failure: FexError | undefined;
     let cause: unknown;
     this.requests++;
     try {
-      const { handler, core } = this.admit(header);
+      const { handler, core } = admit(this.registry, header, this.info);
       for (const hook of this.registry.hooks('onRequest')) await hook(context, header);
       // admit() checked the fields against handler.params: this is the request run() expects.
       await handler.run(core ? { ...context, server: this.server.core } : context, header as never);
       if (handler.handshake) this.greeted = true;
       if (header.type === 'leave') this.left = true;
     } catch (error) {
-      failure = this.asAnswer(error, header.type);
+      failure = asAnswer(error, header.type, this.socket.destroyed);
       if (failure.code === 'E_INTERNAL' && !(error instanceof FexError)) cause = error;
       if (isStreamFatal(failure)) throw failure;
       await earlier;
@@ -336,117 +326,32 @@ export class Connection {
         bytesOut: traffic.out,
         durationMs: Date.now() - startedAt,
       };
-      for (const hook of this.registry.hooks('onResponse'))
-        await Promise.resolve()
-          .then(() => hook(context, header, outcome))
-          .catch((error: unknown) =>
-            this.services.log.error(`onResponse hook failed: ${String(error)}`),
-          );
+      await runResponseHooks(this.registry, this.services.log, context, header, outcome);
     }
   }
 
-  /** The core's checks, in order; the handler to run when they pass. */
-  private admit(header: Header): HandlerEntry {
-    const entry = this.registry.get(header.type);
-    if (!entry) throw new FexError('E_UNKNOWN_TYPE', { type: header.type });
-    const { handler } = entry;
-    if (!this.greeted && handler.handshake !== true)
-      throw new FexError('E_BAD_REQUEST', {
-        reason: `send "${this.registry.handshakes().join('" or "')}" first`,
-      });
-    // Only a handler that reads a body gets one; the reader skips a refused request's body.
-    const problem =
-      header.body !== undefined && handler.body !== true
-        ? 'a request has no body'
-        : schemaProblem(header, handler.params);
-    if (problem) throw new FexError('E_BAD_REQUEST', { reason: problem });
-    if ((handler.auth ?? 'registered') === 'registered' && !this.handle)
-      throw new FexError('E_NOT_REGISTERED', { action: header.type });
-    return entry;
-  }
-
-  /**
-   * What the client hears of a failure; anything but a FexError is kept vague (the log has it).
-   * A client that went away mid-answer (a cancelled download) is no failure of the server's.
-   */
-  private asAnswer(error: unknown, type: string): FexError {
-    if (!(error instanceof FexError) && (isClientGone(error) || this.socket.destroyed))
-      return new FexError('CONNECTION_LOST', { during: ' during a transfer' });
-    return serverFailure(error, `the "${type}" handler failed`);
-  }
-
   private answerError(id: number | undefined, error: FexError): Promise<number> {
-    const code = isErrorCode(error.code) || error.code.startsWith('E_') ? error.code : 'E_INTERNAL';
-    return this.writer.send({
-      type: 'error',
-      ...(id === undefined ? {} : { id }),
-      code,
-      message: error.message,
-      details: error.details,
-      // The thrower's own words for a built-in code: the client prints them, not its table's.
-      ...(error.custom && isErrorCode(error.code) ? { custom: true } : {}),
+    return this.writer.send(errorFrame(id, error));
+  }
+
+  /** What this connection's requests' contexts use of it (request-context.ts). */
+  private get contextHost(): ContextHost {
+    return (this.host ??= {
+      info: this.info,
+      services: this.services,
+      reader: this.reader,
+      writer: this.writer,
+      identify: (identity) => this.identify(identity),
     });
   }
 
-  private context(
-    id: number,
-    earlier: Promise<void>,
-    detach: () => void,
-    traffic: Traffic,
-  ): RequestContext {
-    // Every frame that answers this request waits for the answers to the requests before it.
-    const inTurn = (send: () => Promise<number>) =>
-      earlier.then(send).then((bytes) => {
-        traffic.out += bytes;
-      });
-    let detached = false;
-    return {
-      connection: this.info,
-      server: this.services,
-      identify: async (identity: Identity) => {
-        const who = await this.server.identify(this.acting, identity);
-        if (who.handle !== this.acting) this.server.admitHandle?.(this, who.handle);
-        this.acting = who.handle;
-        return who;
-      },
-      reply: (fields = {}) => {
-        traffic.answer = { ...fields, type: 'ok' };
-        return inTurn(() => this.writer.send({ ...fields, type: 'ok', id }));
-      },
-      replyWithBody: (fields, size, body) => {
-        traffic.answer = { ...fields, type: 'ok' };
-        return inTurn(() => this.writer.sendWithBody({ ...fields, type: 'ok', id }, size, body));
-      },
-      proceed: (fields = {}) => inTurn(() => this.writer.send({ ...fields, type: 'continue', id })),
-      receive: <S extends Schema>(type: string, schema: S) => {
-        if (detached) throw new Error('receive() after detach()');
-        // receive() checked the fields against `schema`.
-        return this.receive(id, type, schema) as Promise<{
-          header: RequestOf<S>;
-          body: AsyncIterable<Buffer>;
-        }>;
-      },
-      body: () => {
-        if (detached) throw new Error('body() after detach()');
-        return this.reader.body();
-      },
-      detach: () => {
-        detached = true;
-        traffic.inEnd = this.reader.consumed;
-        detach();
-      },
-    };
-  }
+  private host: ContextHost | undefined;
 
-  private async receive(id: number, type: string, schema: Schema) {
-    const header = await this.reader.next();
-    if (!header) throw new FexError('CONNECTION_LOST', { during: '' });
-    const problem =
-      header.id !== id || header.type !== type
-        ? `expected "${type}" for request ${id}`
-        : schemaProblem(header, schema);
-    // A frame out of sequence cannot be answered in step: the exchange is broken, so hang up.
-    if (problem) throw new FexError('E_BAD_FRAME', { reason: problem });
-    return { header, body: this.reader.body() };
+  /** A change of who this connection acts as: checked by the server, then admitted. */
+  private async identify(identity: Identity): Promise<{ handle: string; credential?: string }> {
+    const who = await this.server.identify(this.acting, identity);
+    if (who.handle !== this.acting) this.server.admitHandle?.(this, who.handle);
+    this.acting = who.handle;
+    return who;
   }
 }
