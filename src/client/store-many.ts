@@ -23,36 +23,7 @@ export async function storeMany(
 ): Promise<void> {
   // Read ahead; a failure is kept as the value, to be reported in its turn.
   const prepared: Array<Promise<PreparedStore | FexError>> = [];
-  const known: Array<StoreOutcome | undefined> = [];
-  let delivered = 0;
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  // Hands on every outcome known, in order, the moment the one before it has been handed on.
-  const deliver = () => {
-    try {
-      for (let next = known[delivered]; next !== undefined; next = known[delivered]) {
-        known[delivered] = undefined;
-        each(delivered++, next);
-      }
-    } catch (error) {
-      failure ??= { error };
-    }
-    wake?.();
-  };
-  const until = async (done: () => boolean) => {
-    while (!done() && !failure) await new Promise<void>((resolve) => (wake = resolve));
-    if (failure) throw failure.error;
-  };
-  const settle = (index: number, work: Promise<Transferred>) =>
-    void work
-      .then(
-        (file) => ({ ok: true as const, file }),
-        (error: unknown) => ({ ok: false as const, error }),
-      )
-      .then((outcome) => {
-        known[index] = outcome;
-        deliver();
-      });
+  const order = new InOrder(each);
   const prepare = (index: number) => {
     const path = paths[index];
     if (path !== undefined)
@@ -65,24 +36,74 @@ export async function storeMany(
   try {
     for (let index = 0; index < paths.length; index++) {
       for (let ahead = index; ahead <= index + READ_AHEAD; ahead++) prepare(ahead);
-      await until(() => index - delivered < WINDOW);
+      await order.until(() => index - order.delivered < WINDOW);
       const store = await prepared[index];
       if (store === undefined || store instanceof FexError) {
-        settle(index, Promise.reject(store));
+        order.settle(index, Promise.reject(store));
       } else if (store.inline) {
-        settle(index, session.storePrepared(store));
+        order.settle(index, session.storePrepared(store));
       } else {
-        await until(() => delivered === index);
-        settle(index, session.storePrepared(store));
-        await until(() => delivered === index + 1);
+        await order.until(() => order.delivered === index);
+        order.settle(index, session.storePrepared(store));
+        await order.until(() => order.delivered === index + 1);
       }
     }
-    await until(() => delivered === paths.length);
+    await order.until(() => order.delivered === paths.length);
   } finally {
     // Files read ahead but never sent (a failure above) are closed.
-    for (const ready of prepared.slice(delivered))
+    for (const ready of prepared.slice(order.delivered))
       void ready?.then((store) =>
         store instanceof FexError ? undefined : store.file?.close().catch(() => undefined),
       );
+  }
+}
+
+/**
+ * The stores' outcomes, which may be known out of order, handed to `each` in order; a failure of
+ * `each` stops the run at its next wait.
+ */
+class InOrder {
+  /** How many outcomes `each` has heard. */
+  delivered = 0;
+  private readonly known: Array<StoreOutcome | undefined> = [];
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly each: (index: number, outcome: StoreOutcome) => void) {}
+
+  /** Records the outcome of store `index` once `work` settles. */
+  settle(index: number, work: Promise<Transferred>): void {
+    void work
+      .then(
+        (file) => ({ ok: true as const, file }),
+        (error: unknown) => ({ ok: false as const, error }),
+      )
+      .then((outcome) => {
+        this.known[index] = outcome;
+        this.deliver();
+      });
+  }
+
+  /** Waits until `done()`; throws what `each` threw meanwhile. */
+  async until(done: () => boolean): Promise<void> {
+    while (!done() && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Hands on every outcome known, in order, the moment the one before it has been handed on. */
+  private deliver(): void {
+    try {
+      for (
+        let next = this.known[this.delivered];
+        next !== undefined;
+        next = this.known[this.delivered]
+      ) {
+        this.known[this.delivered] = undefined;
+        this.each(this.delivered++, next);
+      }
+    } catch (error) {
+      this.failure ??= { error };
+    }
+    this.wake?.();
   }
 }
