@@ -33,22 +33,19 @@ function clearLine(rl: Interface, notices: Notices): void {
 }
 
 /**
- * Runs the shell until /exit or end of input; resolves with whether it should exit non-zero:
- * through pipes, whether any line failed (a script's caller needs to know). A person at a
- * terminal who typed /exit or Ctrl-D has seen each failure already and ends with 0.
+ * The line reader on stdin: in a terminal with a prompt, history (saved as it changes; `saved()`
+ * resolves once the last change is written) and completion; through pipes a bare one.
  */
-export async function runShell(config: Config, options: ShellOptions): Promise<boolean> {
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+async function lineReader(
+  config: Config,
+  interactive: boolean,
+  serverNames: () => Promise<string[]>,
+): Promise<{ rl: Interface; saved: () => Promise<void> }> {
   const historyFile = join(config.dataDir, 'shell-history');
   // History and completion only serve a terminal: a pipe does not load them.
   const { complete } = interactive ? await import('./completer.js') : { complete: undefined };
   const historyStore = interactive ? await import('./history.js') : undefined;
-  // Read when Tab is pressed, by which time the client below exists.
-  const sources = {
-    commands: shellCommands(config),
-    cwd: () => process.cwd(),
-    serverNames: () => client.serverNames(),
-  };
+  const sources = { commands: shellCommands(config), cwd: () => process.cwd(), serverNames };
   const rl = createInterface({
     input: process.stdin,
     // Through pipes readline writes nothing at all: no prompt, no echo.
@@ -63,6 +60,25 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
           void complete(line, sources).then((result) => done(null, result))
       : undefined,
   });
+  let saving = Promise.resolve();
+  if (interactive)
+    rl.on('history', (entries: string[]) => {
+      saving = saving
+        .then(() => historyStore?.saveHistory(historyFile, entries))
+        .catch(() => undefined);
+    });
+  return { rl, saved: () => saving };
+}
+
+/**
+ * Runs the shell until /exit or end of input; resolves with whether it should exit non-zero:
+ * through pipes, whether any line failed (a script's caller needs to know). A person at a
+ * terminal who typed /exit or Ctrl-D has seen each failure already and ends with 0.
+ */
+export async function runShell(config: Config, options: ShellOptions): Promise<boolean> {
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  // Read when Tab is pressed, by which time the client below exists.
+  const { rl, saved } = await lineReader(config, interactive, () => client.serverNames());
   const notices = new Notices(rl, interactive);
   const client = new ShellClient({
     configDir: config.configDir,
@@ -78,14 +94,8 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
     rl.prompt(redraw);
   };
 
-  let saving = Promise.resolve();
   let running = false;
   if (interactive) {
-    rl.on('history', (entries: string[]) => {
-      saving = saving
-        .then(() => historyStore?.saveHistory(historyFile, entries))
-        .catch(() => undefined);
-    });
     rl.on('SIGINT', () => {
       // Ctrl-C cuts a transfer in flight, clears the line at the prompt, and never ends the shell.
       if (client.cancel() || running) return;
@@ -125,7 +135,7 @@ export async function runShell(config: Config, options: ShellOptions): Promise<b
     rl.close();
     installClient(undefined);
     await client.close();
-    await saving;
+    await saved();
   }
   return failed && !interactive;
 }
