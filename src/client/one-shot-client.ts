@@ -195,15 +195,7 @@ export class OneShotClient implements Client {
       interruption,
       typed = false,
       claim = claimHandle,
-    }: {
-      handle?: string;
-      pipelined?: boolean | 'behind login';
-      interruption?: Interruption;
-      /** `register` or `login`: the user asked for the claim, so a refusal needs no explaining. */
-      typed?: boolean;
-      /** How the session comes to act as the handle: login, or register if none is held. */
-      claim?: Claim;
-    } = {},
+    }: SessionOptions = {},
   ): Promise<T> {
     const state = await this.state();
     const session = await Session.open(parseServer(server));
@@ -246,4 +238,15 @@ export class OneShotClient implements Client {
       await session.leave();
     }
   }
+}
+
+/** How withSession() opens its session and runs its task. */
+interface SessionOptions {
+  handle?: string;
+  pipelined?: boolean | 'behind login';
+  interruption?: Interruption;
+  /** `register` or `login`: the user asked for the claim, so a refusal needs no explaining. */
+  typed?: boolean;
+  /** How the session comes to act as the handle: login, or register if none is held. */
+  claim?: Claim;
 }
