@@ -13,7 +13,7 @@ import { runningHash } from '../shared/file-hash.js';
 import type { FileEntry } from '../protocol/constants.js';
 import { FexError, localIoError } from '../shared/errors.js';
 import { isStreamFatal } from '../protocol/frame.js';
-import { nameProblem } from '../protocol/names.js';
+import { refuseBadName } from '../protocol/names.js';
 import { SYNC_EVERY_BYTES, WriteBehind } from '../shared/write-behind.js';
 
 /** The aside file of a download to `destination` (a short hidden name, whatever the name's length). */
@@ -49,8 +49,7 @@ export async function discardPartial(
   name: string,
   destination: string,
 ): Promise<{ bytes: number | undefined; folder: string }> {
-  const problem = nameProblem(name);
-  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+  refuseBadName(name);
   const held = await partialDownload(destination);
   const { data, note } = partPaths(destination);
   try {

@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { STORE_BODY_MAX } from '../protocol/constants.js';
 import { changedSizeError, FexError, localIoError, localReadError } from '../shared/errors.js';
-import { nameProblem } from '../protocol/names.js';
+import { refuseBadName } from '../protocol/names.js';
 import { lazily } from './lazily.js';
 
 // node:crypto is loaded when needed (about 4 ms): only a store hashes anything on this side.
@@ -19,8 +19,7 @@ const hashing = lazily(() => import('node:crypto'));
  */
 export async function prepareStore(path: string, inline: boolean): Promise<PreparedStore> {
   const name = basename(path).normalize('NFC');
-  const problem = nameProblem(name);
-  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+  refuseBadName(name);
   const data = inline ? readSmall(path) : undefined;
   if (data) {
     const sha256 = (await hashing()).createHash('sha256').update(data).digest('hex');

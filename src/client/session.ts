@@ -12,7 +12,7 @@ import {
   type ServerInfo,
 } from '../protocol/constants.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem } from '../protocol/names.js';
+import { handleProblem, refuseBadName } from '../protocol/names.js';
 import { formatServer, type ServerAddress } from '../shared/address.js';
 import { ClientConnection } from './connection.js';
 import type { Progress } from './upload.js';
@@ -163,8 +163,7 @@ export class Session extends EventEmitter {
 
   /** Downloads `name` to `destination` (a file path), verified before it appears there. */
   async get(name: string, destination: string, progress?: Progress): Promise<Transferred> {
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     let entry: Transferred | undefined;
     const { heldPart, receiveFile } = await downloads();
     const held = await heldPart(destination, name);
@@ -191,8 +190,7 @@ export class Session extends EventEmitter {
 
   /** Deletes a file this handle stored; resolves with the file as it was. */
   async delete(name: string): Promise<FileChange> {
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     return this.fileAnswer(
       await this.connection.request({ type: 'delete', name }, { action: ACTION.delete }),
       name,
@@ -205,10 +203,7 @@ export class Session extends EventEmitter {
    */
   async rename(from: string, newName: string): Promise<FileChange> {
     const to = newName.normalize('NFC');
-    for (const name of [from, to]) {
-      const problem = nameProblem(name);
-      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    }
+    for (const name of [from, to]) refuseBadName(name);
     return this.fileAnswer(
       await this.connection.request({ type: 'rename', name: from, to }, { action: ACTION.rename }),
       to,
@@ -217,8 +212,7 @@ export class Session extends EventEmitter {
 
   /** Deletes any file as the server's operator, proven by `key` (the server's operator key). */
   async operatorDelete(name: string, key: string): Promise<FileChange> {
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     return this.fileAnswer(
       await this.connection.request(
         { type: 'operator-delete', name, key },

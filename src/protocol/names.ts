@@ -4,6 +4,7 @@
  * The rules are strict on purpose: a name must be a safe single path component on every
  * platform a client may run on, and must display as what it is.
  */
+import { FexError } from '../shared/errors.js';
 
 export const MAX_NAME_BYTES = 255;
 export const MAX_HANDLE_LENGTH = 32;
@@ -68,4 +69,10 @@ export function handleKey(handle: string): string {
  */
 export function nameKey(name: string): string {
   return name.replace(INVISIBLE_ALL, '').normalize('NFKC').replace(INVISIBLE_ALL, '').toLowerCase();
+}
+
+/** Refuses a file name that breaks a rule (nameProblem) with E_BAD_NAME, saying which. */
+export function refuseBadName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
 }

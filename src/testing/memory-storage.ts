@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FexError } from '../shared/errors.js';
-import { nameKey, nameProblem } from '../protocol/names.js';
+import { nameKey, refuseBadName } from '../protocol/names.js';
 import { byCodePoint } from '../shared/code-point-order.js';
 import { committedFile, isExpired, notOwner } from '../server/storage/meta-record.js';
 import type {
@@ -61,8 +61,7 @@ export class MemoryStorage implements Storage {
   }
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     this.checkReplace(name, options.owner);
     let parts: Buffer[] = [];
     let hash = createHash('sha256');
@@ -114,10 +113,7 @@ export class MemoryStorage implements Storage {
   }
 
   async rename(from: string, to: string, owner: string): Promise<StoredFile> {
-    for (const name of [from, to]) {
-      const problem = nameProblem(name);
-      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    }
+    for (const name of [from, to]) refuseBadName(name);
     const held = this.live(from);
     if (!held) throw new FexError('E_NOT_FOUND', { name: from });
     if (held.file.owner !== owner) throw notOwner(held.file, 'rename');

@@ -1,11 +1,10 @@
 import { FexError } from '../../shared/errors.js';
-import { nameProblem } from '../../protocol/names.js';
+import { refuseBadName } from '../../protocol/names.js';
 import type { Limits } from '../plugin-api.js';
 
 /** The name rules, and this server's length limit: what a name must pass before it touches the disk. */
 export function admitName(limits: Pick<Limits, 'maxNameBytes'>, name: string): void {
-  const problem = nameProblem(name);
-  if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+  refuseBadName(name);
   const { maxNameBytes } = limits;
   if (Buffer.byteLength(name, 'utf8') > maxNameBytes)
     throw new FexError('E_BAD_NAME', {

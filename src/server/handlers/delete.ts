@@ -1,5 +1,4 @@
-import { FexError } from '../../shared/errors.js';
-import { nameProblem } from '../../protocol/names.js';
+import { refuseBadName } from '../../protocol/names.js';
 import { coreHandler } from '../core-services.js';
 
 /**
@@ -10,8 +9,7 @@ export const deleteFile = coreHandler({
   params: { name: 'string' },
   async run(ctx, request) {
     const name = request.name;
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     const handle = ctx.connection.handle as string;
     const removed = await ctx.server.storage.remove(name, handle);
     const time = Date.now();

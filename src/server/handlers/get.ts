@@ -1,5 +1,4 @@
-import { FexError } from '../../shared/errors.js';
-import { nameProblem } from '../../protocol/names.js';
+import { refuseBadName } from '../../protocol/names.js';
 import { coreHandler } from '../core-services.js';
 
 /**
@@ -11,8 +10,7 @@ export const get = coreHandler({
   params: { name: 'string', offset: 'uint?', sha256: 'sha256?' },
   async run(ctx, request) {
     const name = request.name;
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     const files = ctx.server.files;
     let start = request.offset ?? 0;
     let { file, stream } = await files.read(name, start);

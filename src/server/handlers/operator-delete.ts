@@ -1,5 +1,5 @@
 import { FexError } from '../../shared/errors.js';
-import { nameProblem } from '../../protocol/names.js';
+import { refuseBadName } from '../../protocol/names.js';
 import { coreHandler } from '../core-services.js';
 import { isOperatorKey } from '../operator-key.js';
 
@@ -19,8 +19,7 @@ export function operatorDelete(key: () => string) {
         throw new FexError('E_BAD_OPERATOR_KEY');
       }
       const name = request.name;
-      const problem = nameProblem(name);
-      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+      refuseBadName(name);
       const removed = await ctx.server.storage.remove(name, undefined);
       const time = Date.now();
       ctx.server.log.info(

@@ -28,7 +28,7 @@ import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FexError } from '../../shared/errors.js';
-import { nameKey, nameProblem, RESERVED_DIR } from '../../protocol/names.js';
+import { nameKey, RESERVED_DIR, refuseBadName } from '../../protocol/names.js';
 import { AsideFiles } from './aside-files.js';
 import { Checkpointer, eachLimited } from './checkpoint.js';
 import { DirSync } from './dir-sync.js';
@@ -132,8 +132,7 @@ export class LocalStorage implements Storage {
 
   async put(name: string, options: PutOptions): Promise<PendingPut> {
     // Plugins reach storage directly: a name like "../x" must never become a path here.
-    const problem = nameProblem(name);
-    if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
+    refuseBadName(name);
     this.checkReplace(name, options.owner);
     if (options.resumable === false) return this.putUnresumable(name, options);
     const { path, resumable } = this.asides.claim(options.owner, name, options.size);
@@ -246,10 +245,7 @@ export class LocalStorage implements Storage {
 
   async rename(from: string, to: string, owner: string): Promise<StoredFile> {
     this.opened();
-    for (const name of [from, to]) {
-      const problem = nameProblem(name);
-      if (problem) throw new FexError('E_BAD_NAME', { name, reason: problem });
-    }
+    for (const name of [from, to]) refuseBadName(name);
     return this.turns.both(from, to, async () => {
       const record = this.renamable(from, to, owner);
       // An expired file not swept yet gives way, as the sweep would have removed it.
