@@ -77,7 +77,11 @@ export interface FilesView {
 
 /** The registered handles, read-only. */
 export interface HandlesView {
-  /** Whether `handle` is registered here (without regard to case). */
+  /**
+   * Whether `handle` is registered (without regard to case): on this server, or with
+   * `fex serve --state`, on any server sharing its state. Rejects with E_UNAVAILABLE while that
+   * state cannot be reached.
+   */
   has(handle: string): Promise<boolean>;
 }
 
@@ -96,9 +100,16 @@ export interface ServerServices {
   types(): string[];
   /** Request types that may carry a body of their own, for the hello answer. */
   bodyTypes(): string[];
-  /** Sends an event frame to every registered connection but `except`. */
+  /**
+   * Sends an event frame to every registered connection but `except`, on this server and, with
+   * `fex serve --state`, on every server sharing its state (docs/plugins.md, "Events").
+   */
   broadcast(event: EventFields, except?: ConnectionInfo): void;
-  /** Sends an event frame to every connection acting as `handle`; returns how many. */
+  /**
+   * Sends an event frame to every connection acting as `handle`, on whichever server it is;
+   * returns how many: those here that took it, plus those the other servers had as last heard
+   * (0: the handle is connected nowhere, as far as this server knows).
+   */
   sendTo(handle: string, event: EventFields): number;
   /**
    * An error to throw from a handler or hook: the client receives `code` and prints

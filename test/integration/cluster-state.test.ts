@@ -29,6 +29,19 @@ async function pair(url = stateUrl(redis.url!)) {
   return { a, b, url };
 }
 
+/** Two users of fex with the messaging commands linked in. */
+const messagingUsers = () =>
+  Promise.all([newUser({ link: [MESSAGING] }), newUser({ link: [MESSAGING] })]);
+
+/** A shell of `user` joined to the server on `port`, acting as a handle (`/register Ann`...). */
+async function shellOn(user: { home: string }, port: number, identify: string) {
+  const shell = LiveShell.start(user);
+  assert.deepEqual(await shell.run(`/join 127.0.0.1 ${port}`), [JOINED]);
+  const handle = identify.split(' ')[1];
+  assert.deepEqual(await shell.run(identify), [`Welcome ${handle}!`]);
+  return shell;
+}
+
 /** Runs `attempt` until it returns something, or fails after `ms`. */
 async function eventually<T>(ms: number, attempt: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + ms;
@@ -108,13 +121,8 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
     LIMIT,
     async () => {
       const { a, b } = await pair();
-      const [ann, bob] = await Promise.all([
-        newUser({ link: [MESSAGING] }),
-        newUser({ link: [MESSAGING] }),
-      ]);
-      const annShell = LiveShell.start(ann);
-      assert.deepEqual(await annShell.run(`/join 127.0.0.1 ${a.port}`), [JOINED]);
-      assert.deepEqual(await annShell.run('/register Ann'), ['Welcome Ann!']);
+      const [ann, bob] = await messagingUsers();
+      const annShell = await shellOn(ann, a.port, '/register Ann');
 
       await writeFile(join(bob.home, 'Bob.bin'), Buffer.from([0, 1, 2, 3]));
       const onB = ['--server', b.address, '--handle', 'Bob'];
@@ -136,9 +144,7 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
         'Error: Bob is not connected; the message was not delivered.',
       ]);
       // A shell of Bob's on B hears Ann's message from A, and Ann's shell hears Bob's upload.
-      const bobShell = LiveShell.start(bob);
-      assert.deepEqual(await bobShell.run(`/join 127.0.0.1 ${b.port}`), [JOINED]);
-      assert.deepEqual(await bobShell.run('/login Bob'), ['Welcome Bob!']);
+      const bobShell = await shellOn(bob, b.port, '/login Bob');
       const sent = await eventually(5000, async () => {
         const [line] = await annShell.run('/msg Bob over to B');
         return line?.startsWith('Error:') ? undefined : line;
@@ -160,13 +166,8 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
     LIMIT,
     async () => {
       const { a, b } = await pair();
-      const [ann, bob] = await Promise.all([
-        newUser({ link: [MESSAGING] }),
-        newUser({ link: [MESSAGING] }),
-      ]);
-      const bobShell = LiveShell.start(bob);
-      assert.deepEqual(await bobShell.run(`/join 127.0.0.1 ${b.port}`), [JOINED]);
-      assert.deepEqual(await bobShell.run('/register Bob'), ['Welcome Bob!']);
+      const [ann, bob] = await messagingUsers();
+      const bobShell = await shellOn(bob, b.port, '/register Bob');
       const onA = ['--server', a.address, '--handle', 'Ann'];
       const before = await eventually(5000, async () => {
         const sent = await ann.run(['msg', 'Bob', 'still there?', ...onA]);

@@ -8,7 +8,8 @@ import { silentLogger } from '../../src/server/logger.js';
 import type { BusEvent } from '../../src/server/state/event-bus.js';
 import { closeRedisClients, redisClient } from '../../src/server/state/redis-client.js';
 import { RedisEventBus } from '../../src/server/state/redis-event-bus.js';
-import { stateUrl, testRedis } from '../helpers/test-redis.js';
+import { cleanup } from '../../src/testing/kit.js';
+import { startOwnRedis, stateUrl, testRedis } from '../helpers/test-redis.js';
 
 const redis = testRedis();
 
@@ -17,11 +18,13 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-describe('RedisEventBus', { skip: redis.skip }, () => {
-  after(closeRedisClients);
+describe('RedisEventBus', { skip: redis.skip, timeout: 30_000 }, () => {
+  after(async () => {
+    await closeRedisClients();
+    await cleanup();
+  });
 
-  async function two() {
-    const url = stateUrl(redis.url!);
+  async function two(url = stateUrl(redis.url!)) {
     const heard: BusEvent[][] = [[], []];
     const buses = [new RedisEventBus(redisClient(url)), new RedisEventBus(redisClient(url))];
     await Promise.all(buses.map((bus, i) => bus.open((e) => heard[i]!.push(e), silentLogger)));
@@ -58,5 +61,26 @@ describe('RedisEventBus', { skip: redis.skip }, () => {
     await buses[0].close();
     await until(() => buses[1].elsewhere('bob') === 0);
     await buses[1].close();
+  });
+
+  it('carries events and presence again once a restarted Redis is back', async () => {
+    const own = await startOwnRedis();
+    const { buses, heard } = await two(stateUrl(own.url));
+    buses[0].present('ann', 1);
+    await until(() => buses[1].elsewhere('ann') === 1);
+    await own.stop();
+    // Nothing reaches the other servers now: nobody there is counted, publishing is a no-op.
+    await until(() => buses[1].elsewhere('ann') === 0);
+    buses[0].publish({ frame: Buffer.from('lost') });
+    await startOwnRedis(own.port);
+    // The restarted Redis has nothing; the heartbeats write the presence back.
+    await until(() => buses[1].elsewhere('ann') === 1);
+    const frame = Buffer.from([0, 0, 0, 2, 0x7b, 0x7d]);
+    await until(() => {
+      buses[0].publish({ frame });
+      return heard[1]!.length > 0;
+    });
+    assert.ok(heard[1]!.every((event) => event.frame.equals(frame)));
+    await Promise.all(buses.map((bus) => bus.close()));
   });
 });

@@ -14,6 +14,7 @@ import { cleanup, tempDir } from '../../src/testing/kit.js';
 import {
   chunked,
   contents,
+  drain,
   fexCode,
   pattern,
   sha256,
@@ -115,6 +116,22 @@ if (found) {
       assert.deepEqual(await openUploads(client, name), []);
       await storage.remove('movie.bin', 'Ann');
       assert.deepEqual(await objectKeys(client, name, 'team/'), []);
+    });
+
+    it('reads from an offset with a ranged GET, and nothing past the end', async () => {
+      const { open } = await redisPlace();
+      const storage = keep(await open());
+      const data = pattern(7 * MiB + 11, 8);
+      await store(storage, 'ranged.bin', 'Ann', data);
+      for (const start of [1, 5 * MiB + 3, data.length - 1])
+        assert.ok(
+          (await drain((await storage.read('ranged.bin', start)).stream)).equals(
+            data.subarray(start),
+          ),
+          String(start),
+        );
+      for (const start of [data.length, data.length + 10])
+        assert.equal((await drain((await storage.read('ranged.bin', start)).stream)).length, 0);
     });
 
     it('resumes an upload cut off on one server from its parts on another, verified whole', async () => {

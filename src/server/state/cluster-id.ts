@@ -13,6 +13,9 @@ export async function clusterServerId(redis: Redis): Promise<string> {
   const fresh = randomBytes(16).toString('hex');
   // One atomic claim: of servers starting at the same moment, the first one's id stands.
   await onRedis(() => redis.set('server-id', fresh, 'NX'));
-  const id = await onRedis(() => redis.get('server-id'));
-  return id ?? fresh;
+  const id = (await onRedis(() => redis.get('server-id'))) ?? fresh;
+  // A Redis restarted without its data has lost the id: the servers running put theirs back,
+  // so a server started next joins them under it instead of making a new one.
+  redis.on('ready', () => void redis.set('server-id', id, 'NX').catch(() => undefined));
+  return id;
 }
