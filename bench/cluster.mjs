@@ -84,9 +84,10 @@ export async function clusterSection(opts, work) {
   });
   const dir = join(work, 'cluster');
   mkdirSync(dir, { recursive: true });
+  const runId = Date.now().toString(36);
   const buckets = [];
   const bucket = async () => {
-    const name = `fex-bench-${Date.now().toString(36)}-${buckets.length}`;
+    const name = `fex-bench-${runId}-${buckets.length}`;
     await client.send(new sdk.CreateBucketCommand({ Bucket: name }));
     buckets.push(name);
     return name;
@@ -107,7 +108,8 @@ export async function clusterSection(opts, work) {
     `s3://${name}/fex`,
     '--s3-path-style',
     '--state',
-    `${found.redis}/0?prefix=${prefix}:`,
+    // A prefix of this run's own: a Redis given by the environment may hold earlier runs' keys.
+    `${found.redis}/0?prefix=fex-bench-${runId}-${prefix}:`,
   ];
   try {
     const runs = opts.quick ? 1 : Math.min(opts.runs, 3);
