@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { FexError } from '../shared/errors.js';
 import { nameKey, nameProblem } from '../protocol/names.js';
 import { byCodePoint } from '../shared/code-point-order.js';
-import { committedFile, isExpired } from '../server/storage/meta-record.js';
+import { committedFile, isExpired, notOwner } from '../server/storage/meta-record.js';
 import type {
   ExpireResult,
   ListOptions,
@@ -164,12 +164,4 @@ export class MemoryStorage implements Storage {
       if (other !== name && nameKey(other) === key && this.live(other))
         throw new FexError('E_NAME_CLASH', { existing: other });
   }
-}
-
-function notOwner(file: StoredFile, verb: string): FexError {
-  return new FexError('E_NOT_OWNER', {
-    name: file.name,
-    owner: file.owner ?? 'the server operator',
-    verb,
-  });
 }

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { Relay as BaseRelay } from '../helpers/relay.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { cleanup, tempDir } from '../../src/testing/kit.js';
 import {
@@ -221,6 +223,42 @@ if (found) {
       await fresh.abort();
     });
 
+    it('fails cleanly when Redis goes away mid-upload, shows nothing, and works once back', async () => {
+      const url = new URL(found.FEX_TEST_REDIS_URL);
+      const relay = await new Relay(Number(url.port)).start();
+      const cut = new Set<Socket>();
+      relay.onConnection = (socket) => cut.add(socket);
+      // Fail fast instead of queueing while Redis is away (the --state owner sets its own).
+      const flaky = new Redis({ host: '127.0.0.1', port: relay.port, maxRetriesPerRequest: 1 });
+      // Its reconnection attempts while Redis is away are expected, not news.
+      flaky.on('error', () => undefined);
+      const name = await bucket();
+      const storage = keep(await opened(name, new RedisFileIndex(flaky, `fex:${name}/team/:`)));
+      const data = pattern(11 * MiB, 9);
+      const pending = await storage.put('away.bin', { owner: 'Ann', size: data.length });
+      await pending.write(chunked(data.subarray(0, 2 * MiB)));
+      relay.refuse = true;
+      for (const socket of cut) socket.destroy();
+      await assert.rejects(pending.write(chunked(data.subarray(2 * MiB))), (error: Error) => {
+        // The line every request gets while the --state Redis is away (docs/scaling.md).
+        assert.ok(fexCode('E_UNAVAILABLE')(error));
+        assert.equal(
+          error.message,
+          'The server cannot reach its shared state. Please try again in a moment.',
+        );
+        return true;
+      });
+      await pending.abort();
+      relay.refuse = false;
+      await waitUntil(async () => (await flaky.ping().catch(() => '')) === 'PONG');
+      assert.deepEqual(await storage.list(), []);
+      await store(storage, 'away.bin', 'Ann', data);
+      assert.ok((await contents(storage, 'away.bin')).equals(data));
+      await storage.close();
+      flaky.disconnect();
+      await relay.stop();
+    });
+
     it('answers a clean one-line error when the object store is unreachable', async () => {
       const dir = await tempDir('fex-s3-');
       const { S3Client: Client } = await import('@aws-sdk/client-s3');
@@ -243,4 +281,29 @@ if (found) {
       void randomBytes;
     });
   });
+}
+
+/** A relay that can refuse new connections and tells each one it joins. */
+class Relay extends BaseRelay {
+  refuse = false;
+  onConnection: ((socket: Socket) => void) | undefined;
+
+  protected override wire(client: Socket, server: Socket): void {
+    if (this.refuse) {
+      client.destroy();
+      server.destroy();
+      return;
+    }
+    this.onConnection?.(client);
+    super.wire(client, server);
+  }
+}
+
+/** Polls until Redis answers again (ioredis reconnects on its own schedule). */
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Redis never answered again');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

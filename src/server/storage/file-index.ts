@@ -53,6 +53,9 @@ export interface Displaced {
   previous?: IndexedFile;
 }
 
+/** What a rename gives: the record under its new name, and an expired record it displaced. */
+export type Renamed = { file: IndexedFile } & Displaced;
+
 export interface FileIndex {
   /** Loads or connects; called once before use. */
   open(): Promise<void>;
@@ -84,12 +87,7 @@ export interface FileIndex {
    * Atomically gives `owner`'s `from` the name `to` (the errors of Storage.rename). Resolves with
    * the renamed record and an expired record `to` held, whose object the caller deletes.
    */
-  rename(
-    from: string,
-    to: string,
-    owner: string,
-    now: number,
-  ): Promise<{ file: IndexedFile } & Displaced>;
+  rename(from: string, to: string, owner: string, now: number): Promise<Renamed>;
   /** Atomically removes `name` if its expiry time has come by `now`; resolves with it if so. */
   expireOne(name: string, now: number): Promise<IndexedFile | undefined>;
   /** Names whose expiry is at or before `now` (at most `limit`), and the earliest expiry after. */

@@ -5,8 +5,8 @@
  */
 import { FexError } from '../../shared/errors.js';
 import { nameKey } from '../../protocol/names.js';
-import type { Displaced, IndexedFile } from './file-index.js';
-import { isExpired } from './meta-record.js';
+import type { Displaced, IndexedFile, Renamed } from './file-index.js';
+import { isExpired, notOwner } from './meta-record.js';
 import { NameOrder } from './name-order.js';
 
 export class IndexState {
@@ -44,7 +44,7 @@ export class IndexState {
     return file;
   }
 
-  rename(from: string, to: string, owner: string, now: number): { file: IndexedFile } & Displaced {
+  rename(from: string, to: string, owner: string, now: number): Renamed {
     const held = this.live(from, now);
     if (!held) throw new FexError('E_NOT_FOUND', { name: from });
     if (held.owner !== owner) throw notOwner(held, 'rename');
@@ -86,12 +86,4 @@ export class IndexState {
     // A file renamed to a name of the same key (a change of case) holds the key now.
     if (this.keys.get(nameKey(name)) === name) this.keys.delete(nameKey(name));
   }
-}
-
-export function notOwner(file: { name: string; owner: string | null }, verb: string): FexError {
-  return new FexError('E_NOT_OWNER', {
-    name: file.name,
-    owner: file.owner ?? 'the server operator',
-    verb,
-  });
 }

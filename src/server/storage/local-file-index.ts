@@ -13,7 +13,7 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RESERVED_DIR } from '../../protocol/names.js';
 import { writeDurably } from '../durable-file.js';
-import type { Displaced, FileIndex, IndexedFile, PartialUpload } from './file-index.js';
+import type { Displaced, FileIndex, IndexedFile, PartialUpload, Renamed } from './file-index.js';
 import { ioError } from './fs-helpers.js';
 import { GroupCommit } from './group-commit.js';
 import { IndexState } from './index-rules.js';
@@ -101,12 +101,7 @@ export class LocalFileIndex implements FileIndex {
     return file;
   }
 
-  async rename(
-    from: string,
-    to: string,
-    owner: string,
-    now: number,
-  ): Promise<{ file: IndexedFile } & Displaced> {
+  async rename(from: string, to: string, owner: string, now: number): Promise<Renamed> {
     const result = this.state.rename(from, to, owner, now);
     await this.write({ d: [from], f: result.file });
     return result;

@@ -1,4 +1,5 @@
 /** The bookkeeping the local backend keeps for each stored file, and how a line of it is checked. */
+import { FexError } from '../../shared/errors.js';
 import type { PutOptions, StoredFile } from './storage.js';
 
 export interface MetaRecord extends StoredFile {
@@ -48,6 +49,21 @@ export function committedFile(
   const time = Date.now();
   const expires = options.ageMs === undefined ? {} : { expires: time + options.ageMs };
   return { name, size, owner: options.owner, time, sha256, ...expires };
+}
+
+/** The stored file of a record carrying more (a backend's own fields), as the interface gives it. */
+export function publicView(file: StoredFile): StoredFile {
+  const { name, size, owner, time, sha256, expires } = file;
+  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
+}
+
+/** The refusal of `verb` (replace, delete, rename) on `file` by someone not its owner. */
+export function notOwner(file: { name: string; owner: string | null }, verb: string): FexError {
+  return new FexError('E_NOT_OWNER', {
+    name: file.name,
+    owner: file.owner ?? 'the server operator',
+    verb,
+  });
 }
 
 /** Whether the file's expiry time has come by `now`. */

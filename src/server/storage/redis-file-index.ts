@@ -11,8 +11,8 @@ import type { Redis } from 'ioredis';
 import { FexError } from '../../shared/errors.js';
 import { byCodePoint } from '../../shared/code-point-order.js';
 import { nameKey } from '../../protocol/names.js';
-import type { Displaced, FileIndex, IndexedFile, PartialUpload } from './file-index.js';
-import { notOwner } from './index-rules.js';
+import type { Displaced, FileIndex, IndexedFile, PartialUpload, Renamed } from './file-index.js';
+import { notOwner } from './meta-record.js';
 import * as scripts from './redis-index-scripts.js';
 import type { ListOptions } from './storage.js';
 
@@ -94,12 +94,7 @@ export class RedisFileIndex implements FileIndex {
     return record(name, removed!);
   }
 
-  async rename(
-    from: string,
-    to: string,
-    owner: string,
-    now: number,
-  ): Promise<{ file: IndexedFile } & Displaced> {
+  async rename(from: string, to: string, owner: string, now: number): Promise<Renamed> {
     const args = [now, from, nameKey(from), to, nameKey(to), owner];
     const reply = await this.files(scripts.RENAME, args);
     if (reply?.[0] === 'E_NAME_TAKEN') throw new FexError('E_NAME_TAKEN', { name: to });

@@ -13,7 +13,7 @@ import { nameProblem } from '../../protocol/names.js';
 import { eachLimited } from './checkpoint.js';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from './s3-limits.js';
 import type { FileIndex, HeldPart, IndexedFile, PartialUpload } from './file-index.js';
-import { isExpired } from './meta-record.js';
+import { isExpired, publicView } from './meta-record.js';
 import { isMissing, type S3Objects } from './s3-objects.js';
 import { S3PendingPut, type S3PutHost } from './s3-pending-put.js';
 import type {
@@ -240,9 +240,4 @@ export class S3Storage implements Storage {
 function offerable(parts: HeldPart[]): HeldPart[] {
   const known = parts.findIndex((part) => part.prefixSha256 === undefined);
   return known === -1 ? parts : parts.slice(0, known);
-}
-
-function publicView(file: IndexedFile): StoredFile {
-  const { name, size, owner, time, sha256, expires } = file;
-  return { name, size, owner, time, sha256, ...(expires === undefined ? {} : { expires }) };
 }
