@@ -6,8 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { deferCleanup } from '../../src/testing/kit.js';
+import { writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { deferCleanup, tempDir } from '../../src/testing/kit.js';
 
 const MISSING =
   'FEX_TEST_REDIS_URL is not set: start a redis-server (redis-server --port 6390 --save "") and set FEX_TEST_REDIS_URL=redis://127.0.0.1:6390';
@@ -70,4 +72,59 @@ export async function startOwnRedis(port?: number): Promise<OwnRedis> {
     void exited.then(() => reject(new Error(`redis-server exited: ${output}`)));
   });
   return { port: chosen, url: `redis://127.0.0.1:${chosen}`, stop };
+}
+
+/** The haproxy binary for the balancer tests, or why they skip; throws in CI without it. */
+export function testHaproxy():
+  { path: string; skip?: undefined } | { path?: undefined; skip: string } {
+  const path = process.env.FEX_TEST_HAPROXY;
+  if (path) return { path };
+  const missing = 'FEX_TEST_HAPROXY is not set: give the path of haproxy (e.g. /usr/sbin/haproxy)';
+  if (process.env.CI === 'true') throw new Error(`${missing} (required in CI)`);
+  return { skip: missing };
+}
+
+/** haproxy in TCP mode on a free port of 127.0.0.1, sending connections to `ports` in turn. */
+export async function startBalancer(path: string, ports: number[]): Promise<{ address: string }> {
+  const port = await freePort();
+  const dir = await tempDir('fex-haproxy-');
+  const config = join(dir, 'haproxy.cfg');
+  await writeFile(
+    config,
+    [
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 5s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      'frontend fex',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend servers',
+      'backend servers',
+      '  balance roundrobin',
+      ...ports.map((p, i) => `  server s${i} 127.0.0.1:${p}`),
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(path, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  deferCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  });
+  // Ready once it accepts a connection on its port.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited: ${stderr}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return { address: `127.0.0.1:${port}` };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

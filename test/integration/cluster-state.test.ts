@@ -12,7 +12,13 @@ import { PRESENCE_VANISH_MS } from '../../src/server/state/redis-event-bus.js';
 import { cleanup, makeUser, ROOT, startServer, uploadedLine } from '../helpers/harness.js';
 import { greeted } from '../helpers/raw-client.js';
 import { Relay } from '../helpers/relay.js';
-import { startOwnRedis, stateUrl, testRedis } from '../helpers/test-redis.js';
+import {
+  startBalancer,
+  startOwnRedis,
+  stateUrl,
+  testHaproxy,
+  testRedis,
+} from '../helpers/test-redis.js';
 import { LiveShell, stopShells } from './shell-support.js';
 
 const JOINED = 'Connection to the File Exchange Server is successful!';
@@ -239,6 +245,54 @@ describe('servers sharing one Redis (--state)', { skip: redis.skip }, () => {
       `Error: Cannot start the server: cannot reach Redis at 127.0.0.1:${own.port}/0 (ECONNREFUSED)\n`,
     );
     assert.equal(run.code, 1);
+  });
+});
+
+const haproxy: { path?: string; skip?: string } = redis.skip ? { skip: redis.skip } : testHaproxy();
+
+describe('three servers behind haproxy', { skip: haproxy.skip }, () => {
+  after(async () => {
+    await stopShells();
+    await cleanup();
+  });
+
+  it('shows three shells on three servers each other’s uploads live', LIMIT, async () => {
+    const args = ['--state', stateUrl(redis.url!)];
+    const servers = await Promise.all([1, 2, 3].map(() => startServer({ args })));
+    const balancer = await startBalancer(
+      haproxy.path!,
+      servers.map((server) => server.port),
+    );
+    const names = ['Ann', 'Bob', 'Cid'];
+    const users = await Promise.all(names.map(() => makeUser()));
+    const shells = [];
+    // One after the other: haproxy hands consecutive connections to the servers in turn.
+    for (const [i, user] of users.entries()) {
+      const shell = LiveShell.start(user);
+      assert.deepEqual(await shell.run(`/join ${balancer.address.replace(':', ' ')}`), [JOINED]);
+      assert.deepEqual(await shell.run(`/register ${names[i]}`), [`Welcome ${names[i]}!`]);
+      shells.push(shell);
+    }
+    const whose = servers.map((server) =>
+      names.filter((n) => server.output.join('\n').includes(n)),
+    );
+    assert.deepEqual(
+      whose.flat().sort(),
+      names,
+      `each shell on its own server: ${JSON.stringify(whose)}`,
+    );
+    assert.ok(
+      whose.every((on) => on.length === 1),
+      JSON.stringify(whose),
+    );
+    for (const [i, user] of users.entries()) {
+      await writeFile(join(user.home, `${names[i]}.txt`), `from ${names[i]}\n`);
+      const line = `${names[i]}<TIME>: Uploaded ${names[i]}.txt`;
+      assert.deepEqual(await shells[i]!.run(`/store ${names[i]}.txt`), [line]);
+      for (const [j, other] of shells.entries())
+        if (j !== i) assert.equal(await other.next(), line);
+    }
+    for (const shell of shells) assert.equal(await shell.end(), 0);
   });
 });
 
