@@ -87,8 +87,10 @@ describe('a cluster whose Redis or object store fails mid-transfer', () => {
       const kim = await registered(cluster.address, 'Kim');
       const sum = await writeBigFile(join(kim.home, 'Big.bin'), 64 * MiB, 7);
       const transfer = kim.run(['store', 'Big.bin', ...at]);
-      await until('a part of the upload in the object store', async () => {
-        return (await uploadedParts(cluster.s3, cluster.bucket)) >= 1;
+      // Two parts in the store: the first one's record is then in Redis (parts go one at a time,
+      // each recorded before the next is sent), and on its disk (appendfsync always).
+      await until('two parts of the upload in the object store', async () => {
+        return (await uploadedParts(cluster.s3, cluster.bucket)) >= 2;
       });
       await redis.stop();
       const cut = await transfer;
@@ -106,8 +108,12 @@ describe('a cluster whose Redis or object store fails mid-transfer', () => {
       assert.deepEqual(await listed(kim, cluster.address), []);
       const missing = await kim.run(['get', 'Big.bin', ...at]);
       assert.equal(missing.stderr, NOT_FOUND);
-      const again = await kim.run(['store', 'Big.bin', ...at]);
-      assert.match(again.stdout, uploadedLine('Kim', 'Big.bin'), again.stderr);
+      const again = await kim.run(['store', 'Big.bin', '--json', ...at]);
+      assert.equal(again.code, 0, again.stderr);
+      const stored = JSON.parse(again.stdout) as { resumedFrom: number; sha256: string };
+      assert.equal(stored.sha256, sum);
+      // Redis kept the upload's record: the parts held are taken over, not sent again.
+      assert.ok(stored.resumedFrom >= 8 * MiB, `resumed from ${stored.resumedFrom}`);
       const got = await kim.run(['get', 'Big.bin', '-o', 'Back.bin', ...at]);
       assert.equal(got.code, 0, got.stderr);
       assert.equal(await sha256File(join(kim.home, 'Back.bin')), sum);
