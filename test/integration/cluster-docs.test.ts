@@ -48,7 +48,8 @@ async function isFree(port: number): Promise<boolean> {
 /** A number K such that the ports K0 to K3 are free: the doc's `700` becomes K. */
 async function freePortRange(): Promise<string> {
   for (;;) {
-    const k = 2000 + Math.floor(Math.random() * 4000);
+    // Below Linux's ephemeral range (32768 on): no outgoing connection takes one meanwhile.
+    const k = 1000 + Math.floor(Math.random() * 2200);
     const all = await Promise.all([0, 1, 2, 3].map((n) => isFree(k * 10 + n)));
     if (all.every(Boolean)) return String(k);
   }
@@ -84,12 +85,13 @@ describe('docs/scaling.md', () => {
       });
       const ports = await freePortRange();
       const redisPort = String(await freePort());
+      // The doc's ports first: the values put in afterwards (a port, a bucket) may hold "700".
       const ours = (text: string) =>
         text
-          .replaceAll('http://127.0.0.1:8080', endpoint)
-          .replaceAll('s3://fex-files/', `s3://${bucket}/`)
+          .replaceAll('700', ports)
           .replaceAll('6379', redisPort)
-          .replaceAll('700', ports);
+          .replaceAll('http://127.0.0.1:8080', endpoint)
+          .replaceAll('s3://fex-files/', `s3://${bucket}/`);
 
       const work = await tempDir('fex-cluster-doc-');
       const bin = join(work, '.bin');
