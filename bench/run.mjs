@@ -15,6 +15,8 @@
  *   concurrent  500 clients at once: throughput, server RSS, per-client times
  *   crowd     10,000 connected clients listening for uploads, 1,000 of them transferring at once
  *   startup   one-shot `fex dir` vs an empty oclif CLI (loading oclif as fex does) vs `node -e 0`
+ *   cluster   the S3 backend vs the local one vs the AWS SDK alone, 1 vs 3 servers behind haproxy
+ *             (bench/cluster.mjs; starts its own Redis and Swift, or says it skipped)
  *   profile   (--profile) `node --cpu-prof` of server and client during a large store and get
  *
  * Writes bench/results.json, bench/chart.svg and bench/results.md (or into --out DIR). A peer
@@ -32,7 +34,7 @@
  *   --crowd N            connected clients of the crowd section (default 10000)
  *   --crowd-active N     of which transferring at once (default 1000)
  *   --settle-wait S      longest wait for a quiet machine before each measurement (default 30)
- *   --skip a,b           skip sections (large, memory, many, many10k, concurrent, crowd, startup)
+ *   --skip a,b           skip sections (large, memory, many, many10k, concurrent, crowd, startup, cluster)
  *   --no-peers           measure fex and the Node pipe only (no nc, vsftpd, sshd)
  *   --no-install         never apt-get install missing peers
  *   --profile            also profile server and client with node --cpu-prof
@@ -72,8 +74,18 @@ import { manySection } from './sections/many.mjs';
 import { memorySection } from './sections/memory.mjs';
 import { profileSection } from './sections/profile.mjs';
 import { startupSection } from './sections/startup.mjs';
+import { clusterSection } from './cluster.mjs';
 
-const SECTIONS = ['large', 'memory', 'many', 'many10k', 'concurrent', 'crowd', 'startup'];
+const SECTIONS = [
+  'large',
+  'memory',
+  'many',
+  'many10k',
+  'concurrent',
+  'crowd',
+  'startup',
+  'cluster',
+];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Options                                                                                     */
@@ -238,6 +250,7 @@ async function main() {
       ['concurrent', () => concurrentSection(opts, work)],
       ['crowd', () => crowdSection(opts, work)],
       ['startup', () => startupSection(opts, work, available)],
+      ['cluster', () => clusterSection(opts, work)],
     ];
     if (opts.profile) sections.push(['profile', () => profileSection(opts, work)]);
     for (const [name, run] of sections) {

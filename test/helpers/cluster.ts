@@ -28,6 +28,8 @@ export interface Balancer {
   dir: string;
   /** Each backend's state as haproxy's health checks see it (`UP`, `DOWN`, ...), in order. */
   states(): Promise<string[]>;
+  /** The client connections haproxy holds open to each backend now (`scur`), in order. */
+  sessions(): Promise<number[]>;
   /** Resolves once haproxy's checks see backend `i` in `state` (polls its stats socket). */
   waitFor(i: number, state: 'UP' | 'DOWN'): Promise<void>;
   /** Stops haproxy (SIGTERM, a hard stop) and waits for its exit. */
@@ -89,8 +91,8 @@ function ask(socketPath: string, command: string): Promise<string> {
   });
 }
 
-/** The `status` column of `show stat` for the backend's servers, in config order. */
-async function serverStates(socketPath: string): Promise<string[]> {
+/** A column of `show stat` for the backend's servers, in config order. */
+async function serverColumn(socketPath: string, column: string): Promise<string[]> {
   const [header = '', ...rows] = (await ask(socketPath, 'show stat')).trim().split('\n');
   const columns = header.replace(/^# /, '').split(',');
   const at = (name: string) => columns.indexOf(name);
@@ -98,7 +100,12 @@ async function serverStates(socketPath: string): Promise<string[]> {
     .map((row) => row.split(','))
     .filter((cells) => cells[at('pxname')] === 'servers' && /^s\d+$/.test(cells[at('svname')]!))
     .sort((a, b) => Number(a[at('svname')]!.slice(1)) - Number(b[at('svname')]!.slice(1)))
-    .map((cells) => (cells[at('status')] ?? '').split(' ')[0]!);
+    .map((cells) => cells[at(column)] ?? '');
+}
+
+/** The `status` column of `show stat` for the backend's servers, in config order. */
+async function serverStates(socketPath: string): Promise<string[]> {
+  return (await serverColumn(socketPath, 'status')).map((status) => status.split(' ')[0]!);
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -155,6 +162,7 @@ export async function startBalancer(
     pid: child.pid,
     dir,
     states: () => serverStates(socketPath),
+    sessions: async () => (await serverColumn(socketPath, 'scur')).map(Number),
     waitFor,
     stop,
   };

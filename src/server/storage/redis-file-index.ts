@@ -184,16 +184,17 @@ export class RedisFileIndex implements FileIndex {
     });
   }
 
-  /** Redis unreachable, or refusing: one clean line for the client, the cause in the reason. */
+  /**
+   * Redis unreachable, or refusing: the line the handle registry gives too (redis-client.ts's
+   * stateDown, not imported so that a server without Redis never loads ioredis), never the
+   * client library's own words.
+   */
   private async call<T>(task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } catch (error) {
       if (error instanceof FexError) throw error;
-      throw new FexError('E_INTERNAL', {
-        // One line for the client, whatever the client library's message holds.
-        reason: `the shared state (Redis) failed (${(error as Error).message.replace(/\s+/g, ' ').trim()})`,
-      });
+      throw new FexError('E_UNAVAILABLE', { service: 'shared state' });
     }
   }
 }
