@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pattern } from '../../src/testing/storage-contract.js';
@@ -22,7 +21,7 @@ import {
   type User,
 } from '../helpers/harness.js';
 import { rawConnect } from '../helpers/raw-client.js';
-import { Relay } from '../helpers/relay.js';
+import { SwitchRelay } from '../helpers/switch-relay.js';
 import {
   dropBucket,
   newBucket,
@@ -35,36 +34,6 @@ import {
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** A relay to the object store that can be switched off, cutting what passes through it. */
-class Switch extends Relay {
-  down = false;
-  /** Bytes passed from the fex server to the store. */
-  sent = 0;
-  onSent: (() => void) | undefined;
-  private readonly live = new Set<Socket>();
-
-  cut(): void {
-    this.down = true;
-    for (const socket of this.live) socket.destroy();
-  }
-
-  protected override wire(client: Socket, server: Socket): void {
-    if (this.down) {
-      client.destroy();
-      server.destroy();
-      return;
-    }
-    this.live.add(client);
-    client.on('close', () => this.live.delete(client));
-    client.on('data', (chunk: Buffer) => {
-      this.sent += chunk.length;
-      this.onSent?.();
-    });
-    client.pipe(server);
-    server.pipe(client);
-  }
-}
 
 const found = services('FEX_TEST_S3_ENDPOINT');
 if (found) {
@@ -184,7 +153,7 @@ if (found) {
     });
 
     it('gives a clean one-line error when the store goes away mid-transfer, and works when it is back', async () => {
-      const relay = await new Switch(Number(new URL(endpoint).port)).start();
+      const relay = await new SwitchRelay(Number(new URL(endpoint).port)).start();
       after(() => relay.stop());
       const { server } = await serveOn({ via: `http://127.0.0.1:${relay.port}` });
       const user = await userOn(server, 'Ann');
@@ -204,7 +173,7 @@ if (found) {
       r = await user.run(['get', 'Big.bin', '--server', server.address]);
       assert.equal(r.stderr, 'Error: File not found in the server.\n');
       relay.onSent = undefined;
-      relay.down = false;
+      relay.mend();
       r = await user.run(['store', 'Big.bin', '--server', server.address]);
       assert.equal(r.code, 0, r.stderr);
       // A get while the store is away fails cleanly too.
@@ -215,7 +184,7 @@ if (found) {
         r.stderr,
         /^Error: The server failed to handle the request: the object store failed \([^\n]+\)\n$/,
       );
-      relay.down = false;
+      relay.mend();
       r = await user.run(['get', 'Big.bin', '-o', 'Back.bin', '--server', server.address]);
       assert.equal(r.code, 0, r.stderr);
       assert.ok((await readFile(join(user.home, 'Back.bin'))).equals(data));
