@@ -95,6 +95,8 @@ export class ProxyProtocol {
    * came. A trusted socket without a valid header is closed and never served.
    */
   receive(socket: Socket, serve: (socket: Socket, arrival?: Arrival) => void): void {
+    // Gone before it was accepted (a quick health check): no address to trust, nothing to serve.
+    if (socket.remoteAddress === undefined) return void socket.destroy();
     if (!this.trusted.has(socket.remoteAddress)) return serve(socket);
     socket.on('error', () => undefined);
     if (this.pending.size >= this.options.maxPending) {
