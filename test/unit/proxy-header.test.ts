@@ -1,21 +1,25 @@
 /** The PROXY protocol header of trusted balancers: v1 text, v2 binary, and what is refused. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import {
   MAX_PROXY_HEADER_BYTES,
   MAX_V1_BYTES,
   parseProxyHeader,
 } from '../../src/server/proxy-header.js';
 import { TrustedSources } from '../../src/server/proxy-protocol.js';
+import { resolveServeOptions } from '../../src/server/serve-options.js';
+import { cleanup, tempDir } from '../helpers/harness.js';
 import { FexError } from '../../src/shared/errors.js';
 import { proxyV1, proxyV2, proxyV2Local, V2_SIGNATURE } from '../helpers/proxy-header.js';
 
-const after = Buffer.from('{"type":"hello"}');
+const clientBytes = Buffer.from('{"type":"hello"}');
 
 describe('parseProxyHeader', () => {
   it('reads a v1 TCP4 line and says where the client bytes begin', () => {
     const header = proxyV1('192.0.2.7', 51234, '10.0.0.1', 12345);
-    const parsed = parseProxyHeader(Buffer.concat([header, after]));
+    const parsed = parseProxyHeader(Buffer.concat([header, clientBytes]));
     assert.deepEqual(parsed, {
       state: 'done',
       header: { kind: 'proxy', address: '192.0.2.7', port: 51234 },
@@ -44,7 +48,7 @@ describe('parseProxyHeader', () => {
   it('reads v2 over IPv4 and IPv6, skipping TLVs', () => {
     const tlvs = Buffer.from([0x01, 0x00, 0x02, 0x68, 0x32]); // ALPN "h2"
     const v4 = proxyV2('198.51.100.20', 40000, '10.1.2.3', 12345, { tlvs });
-    assert.deepEqual(parseProxyHeader(Buffer.concat([v4, after])), {
+    assert.deepEqual(parseProxyHeader(Buffer.concat([v4, clientBytes])), {
       state: 'done',
       header: { kind: 'proxy', address: '198.51.100.20', port: 40000 },
       length: 16 + 12 + tlvs.length,
@@ -143,5 +147,39 @@ describe('TrustedSources', () => {
         text,
       );
     }
+  });
+});
+
+describe('proxyProtocol in the config file', () => {
+  after(cleanup);
+
+  it('takes text or a list, the flag winning; refuses another value naming the key', async () => {
+    const dir = await tempDir('fex-proxy-config-');
+    const config = async (value: unknown) => {
+      const path = join(dir, 'fex.json');
+      await writeFile(path, JSON.stringify({ proxyProtocol: value }));
+      return path;
+    };
+    const listed = await resolveServeOptions({ config: await config(['10.0.0.0/8', '::1']) }, dir);
+    assert.deepEqual(listed.proxyProtocol?.entries, ['10.0.0.0/8', '::1']);
+    const text = await resolveServeOptions({ config: await config('127.0.0.1 10.1.0.0/16') }, dir);
+    assert.equal(text.proxyProtocol?.has('10.1.2.3'), true);
+    const flag = await resolveServeOptions(
+      { config: await config('127.0.0.1'), 'proxy-protocol': '192.0.2.1' },
+      dir,
+    );
+    assert.deepEqual(flag.proxyProtocol?.entries, ['192.0.2.1']);
+    assert.equal((await resolveServeOptions({}, dir)).proxyProtocol, undefined);
+    const path = await config(42);
+    await assert.rejects(
+      resolveServeOptions({ config: path }, dir),
+      (error: unknown) =>
+        error instanceof FexError && (error.hint ?? '').startsWith(`proxyProtocol in ${path}: 42`),
+    );
+    await assert.rejects(
+      resolveServeOptions({ config: await config(['10.0.0.0/8', 'nope']) }, dir),
+      (error: unknown) =>
+        error instanceof FexError && /proxyProtocol in .*"nope"/.test(error.hint ?? ''),
+    );
   });
 });
