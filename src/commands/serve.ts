@@ -117,6 +117,10 @@ export default class Serve extends FexCommand {
     'partial-expiry': Flags.string({
       summary: 'How long a cut-off upload is kept for resuming, e.g. 12h. Default 1d.',
     }),
+    'proxy-protocol': Flags.string({
+      summary:
+        "Trusted TCP balancers (haproxy send-proxy-v2), e.g. 127.0.0.1,10.0.0.0/8: their connections must start with a PROXY header, whose client address is then the connection's (docs/scaling.md). Default: none.",
+    }),
     state: Flags.string({
       summary:
         'Share handles and events with every server given the same Redis: redis://HOST:PORT[/DB] (docs/scaling.md). Default: this server alone.',

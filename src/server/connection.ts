@@ -77,9 +77,11 @@ export class Connection {
     private readonly socket: ConnectionSocket,
     private readonly server: ConnectionServices,
     private readonly registry: HandlerRegistry,
+    /** Who the connection is from: the socket's peer, unless a trusted balancer said otherwise. */
+    peer?: { address: string; port: number | undefined },
   ) {
-    this.address = socket.remoteAddress ?? '?';
-    this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
+    this.address = peer?.address ?? socket.remoteAddress ?? '?';
+    this.remote = `${this.address}:${(peer ? peer.port : socket.remotePort) ?? '?'}`;
     this.info = Object.freeze(
       Object.defineProperties(
         { id, remote: this.remote, end: () => this.end() },

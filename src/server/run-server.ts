@@ -52,6 +52,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     plugins,
     limits: options.limits,
     log,
+    ...(options.proxyProtocol ? { proxyProtocol: options.proxyProtocol } : {}),
   });
   let address;
   try {

@@ -19,6 +19,7 @@ import { parseDuration } from '../protocol/duration.js';
 import { badLocation, parseS3Location, type StorageSettings } from './storage/open-storage.js';
 import { MIN_PART_SIZE } from './storage/s3-limits.js';
 import { parseStateUrl } from './state/state-url.js';
+import { TrustedSources } from './proxy-protocol.js';
 
 /** The formats of `--log-format`, for the command's flag. */
 export { LOG_FORMATS };
@@ -51,6 +52,7 @@ export interface ServeFlags {
   's3-part-size'?: string;
   'partial-expiry'?: string;
   state?: string;
+  'proxy-protocol'?: string;
 }
 
 export interface ServeOptions {
@@ -66,6 +68,8 @@ export interface ServeOptions {
   storage: StorageSettings;
   /** `redis://...`: handles and events shared with the other servers using it (docs/scaling.md). */
   state?: string;
+  /** The balancers whose connections start with a PROXY header (--proxy-protocol). */
+  proxyProtocol?: TrustedSources;
 }
 
 type Config = Record<string, unknown>;
@@ -84,6 +88,7 @@ const CONFIG_KEYS = new Set([
   's3PartSize',
   'partialExpiry',
   'state',
+  'proxyProtocol',
 ]);
 
 function bad(reason: string): FexError {
@@ -253,7 +258,13 @@ export async function resolveServeOptions(
   // Checked now, so a mistyped URL is a usage error before anything starts.
   if (state !== undefined) parseStateUrl(state);
 
+  const proxyProtocol = trustedSources(
+    flags['proxy-protocol'] ?? config.proxyProtocol,
+    flags['proxy-protocol'] === undefined ? `proxyProtocol in ${configPath}` : '--proxy-protocol',
+  );
+
   return {
+    ...(proxyProtocol ? { proxyProtocol } : {}),
     storage: storageSettings(flags, config, configPath),
     ...(state === undefined ? {} : { state }),
     logFormat: logFormat as LogFormat,
@@ -267,6 +278,18 @@ export async function resolveServeOptions(
     limits,
     tls: cert && key ? { cert, key } : undefined,
   };
+}
+
+/**
+ * `--proxy-protocol FROM` or `"proxyProtocol"` in the config file: addresses and CIDR blocks as
+ * one text (commas or spaces between) or, in the file, a list of them.
+ */
+function trustedSources(value: unknown, where: string): TrustedSources | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string'))
+    return new TrustedSources(value.join(','), where);
+  if (typeof value === 'string') return new TrustedSources(value, where);
+  throw badValue(where, value, 'a list of addresses or CIDR blocks, e.g. ["10.0.0.0/8"]');
 }
 
 /** `--storage` and the settings beside it, from flags or the config file. */

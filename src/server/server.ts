@@ -32,6 +32,7 @@ import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { RateLimitedLine } from './rate-limited-line.js';
 import { TlsHandshakes } from './tls-handshakes.js';
+import { ProxyProtocol, type Peer, type TrustedSources } from './proxy-protocol.js';
 import { LocalEventBus, type EventBus } from './state/event-bus.js';
 import { FanOut } from './state/fan-out.js';
 import { duplexPair } from './duplex-pair.js';
@@ -44,6 +45,9 @@ import { InProcessClient } from './in-process.js';
  * decides (docs/performance.md, "Many clients").
  */
 const LISTEN_BACKLOG = 65_535;
+
+/** `address:port` of a socket's real peer: the same on a raw socket and the TLS socket over it. */
+const peerKey = (socket: Socket) => `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 
 /** Sockets turned away as over the limit that may be waiting for their answer at once. */
 const MAX_TURNED_AWAY = 64;
@@ -64,6 +68,8 @@ export interface ServerOptions {
   log?: Logger;
   /** Serve TLS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** The balancers whose connections start with a PROXY header naming the client (docs/scaling.md). */
+  proxyProtocol?: TrustedSources;
   /** How long shutdown waits for requests in flight, in milliseconds. */
   shutdownGraceMs?: number;
 }
@@ -89,6 +95,10 @@ export class FexServer {
   private readonly net: Server;
   /** TLS only: sockets accepted whose handshake is not over, counted against the limit too. */
   private readonly handshakes: TlsHandshakes | undefined;
+  /** With --proxy-protocol: reads trusted balancers' headers before a socket is served. */
+  private readonly proxy: ProxyProtocol | undefined;
+  /** TLS behind a balancer: the client each raw socket's header named, by `address:port`. */
+  private readonly proxied = new Map<string, Peer>();
   private nextId = 1;
   private identity = '';
   private operatorKey = '';
@@ -136,16 +146,30 @@ export class FexServer {
       admitHandle: (connection, handle) => this.admitHandle(connection, handle),
     };
     this.turnedAwayLog = new RateLimitedLine(this.services.log, 'turned away (E_BUSY)', 10_000);
-    const accept = (socket: Socket) => this.accept(socket);
+    const timeoutSeconds = limits.headerTimeout || 30;
+    this.proxy = options.proxyProtocol
+      ? new ProxyProtocol(options.proxyProtocol, {
+          log: this.services.log,
+          timeoutSeconds,
+          maxPending: limits.maxConnections,
+        })
+      : undefined;
     if (options.tls) {
       const tls = createTlsServer(
-        { ...options.tls, handshakeTimeout: (limits.headerTimeout || 30) * 1000 },
-        accept,
+        { ...options.tls, handshakeTimeout: timeoutSeconds * 1000 },
+        (socket: Socket) => this.accept(socket, this.proxied.get(peerKey(socket))),
       );
       const room = () => limits.maxConnections - this.connections.size;
       this.handshakes = new TlsHandshakes(tls, room, this.services.log);
-      this.net = tls;
-    } else this.net = createServer(accept);
+      // The PROXY header comes before the TLS bytes: read it on the raw socket, then hand the
+      // socket to the TLS server, remembering whom it is from until it closes.
+      this.net = this.proxy
+        ? createServer((raw) =>
+            this.receive(raw, (socket, peer) => this.handToTls(tls, socket, peer)),
+          )
+        : tls;
+    } else
+      this.net = createServer((socket) => this.receive(socket, (s, peer) => this.accept(s, peer)));
     this.sweeper = new ExpirySweeper(this.core);
   }
 
@@ -183,6 +207,7 @@ export class FexServer {
     const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     for (const socket of this.turnedAway) socket.destroy();
     this.handshakes?.destroyAll();
+    this.proxy?.destroyAll();
     await Promise.all([...this.connections].map((c) => c.shutdown()));
     const grace = this.options.shutdownGraceMs ?? 10_000;
     const deadline = setTimeout(() => {
@@ -202,10 +227,28 @@ export class FexServer {
     await this.core.storage.close();
   }
 
-  private accept(socket: Socket): void {
+  /** A new socket, after its PROXY header when it comes from a trusted balancer. */
+  private receive(socket: Socket, then: (socket: Socket, peer?: Peer) => void): void {
+    if (!this.proxy) return then(socket);
+    this.proxy.receive(socket, (s, arrival) =>
+      then(s, arrival?.kind === 'client' ? arrival.peer : undefined),
+    );
+  }
+
+  private handToTls(tls: Server, socket: Socket, peer: Peer | undefined): void {
+    if (peer) {
+      const key = peerKey(socket);
+      this.proxied.set(key, peer);
+      socket.once('close', () => this.proxied.delete(key));
+    }
+    tls.emit('connection', socket);
+  }
+
+  /** `peer`: the client a trusted balancer's PROXY header named, when there was one. */
+  private accept(socket: Socket, peer?: Peer): void {
     this.handshakes?.done(socket);
     const { maxConnections, maxConnectionsPerAddress } = this.services.limits;
-    const address = socket.remoteAddress ?? '?';
+    const address = peer?.address ?? socket.remoteAddress ?? '?';
     if (this.over(address)) {
       // Tell the client why before hanging up, so it can say so instead of "connection lost";
       // read and drop what it sends meanwhile, and give it a second to read the answer.
@@ -226,7 +269,7 @@ export class FexServer {
       socket.end(encodeHeader({ type: 'error', code: 'E_BUSY', message: 'The server is full.' }));
       return;
     }
-    this.serveOn(socket);
+    this.serveOn(socket, peer);
   }
 
   /** Whether one more connection from `address` would break maxConnections or the per-address bound. */
@@ -240,12 +283,13 @@ export class FexServer {
   }
 
   /** Serves a connection on an accepted socket, or on a front door's in-process stream. */
-  private serveOn(socket: ConnectionSocket): Connection {
+  private serveOn(socket: ConnectionSocket, peer?: Peer): Connection {
     const connection = new Connection(
       this.nextId++,
       socket,
       this.connectionServices,
       this.registry,
+      peer,
     );
     this.connections.add(connection);
     socket.once('close', () => {

@@ -44,6 +44,11 @@ export interface BalancerOptions {
   balance?: 'roundrobin' | 'leastconn' | 'first';
   /** haproxy's check `inter` (`500ms` by default); a long one leaves failover to redispatch. */
   checkInterval?: string;
+  /**
+   * Write a PROXY v2 header on every connection to a server (`send-proxy-v2`), health checks
+   * included (`check-send-proxy`, a LOCAL header): for servers run with --proxy-protocol.
+   */
+  sendProxy?: boolean;
 }
 
 /** How often haproxy checks each backend; a dead one is also skipped at once (redispatch). */
@@ -75,7 +80,7 @@ frontend fex
 
 backend servers
   balance ${options.balance ?? 'roundrobin'}
-  default-server check inter ${options.checkInterval ?? CHECK_INTERVAL} fall 1 rise 1
+  default-server check inter ${options.checkInterval ?? CHECK_INTERVAL} fall 1 rise 1${options.sendProxy ? ' send-proxy-v2 check-send-proxy' : ''}
 ${servers.join('\n')}
 `;
 }

@@ -18,8 +18,12 @@ export interface RawClient {
   close(): void;
 }
 
-export async function rawConnect(port: number): Promise<RawClient> {
-  const socket = connect({ host: '127.0.0.1', port });
+/** `localAddress`: the loopback address to connect from (127.0.0.2...), to be another client. */
+export async function rawConnect(
+  port: number,
+  options: { localAddress?: string } = {},
+): Promise<RawClient> {
+  const socket = connect({ host: '127.0.0.1', port, ...options });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
@@ -51,8 +55,12 @@ export async function rawConnect(port: number): Promise<RawClient> {
 }
 
 /** Connects and says hello; optionally registers a handle. */
-export async function greeted(port: number, handle?: string): Promise<RawClient> {
-  const client = await rawConnect(port);
+export async function greeted(
+  port: number,
+  handle?: string,
+  options: { localAddress?: string } = {},
+): Promise<RawClient> {
+  const client = await rawConnect(port, options);
   client.send({ type: 'hello', id: 1, version: 1 });
   const hello = await client.next();
   if (hello?.type !== 'ok') throw new Error(`hello failed: ${JSON.stringify(hello)}`);
