@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { onRedis, whenReady } from './redis-client.js';
+import { whenReady } from './redis-client.js';
+import { onRedis } from './state-down.js';
 
 export async function clusterServerId(redis: Redis): Promise<string> {
   await whenReady(redis);

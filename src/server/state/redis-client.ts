@@ -18,9 +18,6 @@ const clients = new Map<string, { client: Redis; location: StateLocation }>();
 /** Connections of their own (pub/sub) made from the shared clients, closed with them. */
 const duplicates = new Set<Redis>();
 
-/** What the client words of a Redis that cannot be reached, and the server's log. */
-export const SERVICE = 'shared state';
-
 function keyOf(location: StateLocation): string {
   return JSON.stringify([location.host, location.port, location.db, location.prefix]);
 }
@@ -110,24 +107,6 @@ export async function whenReady(client: Redis, timeoutMs = CONNECT_TIMEOUT_MS): 
     });
   } finally {
     client.off('error', onError);
-  }
-}
-
-/**
- * A failed Redis command as the client hears it: a FexError as it is, anything else (refused
- * while disconnected, timed out, connection lost mid-command) E_UNAVAILABLE, one line.
- */
-export function stateDown(error: unknown): FexError {
-  if (error instanceof FexError) return error;
-  return new FexError('E_UNAVAILABLE', { service: SERVICE });
-}
-
-/** Runs one operation on Redis, turning its failures into `stateDown`. */
-export async function onRedis<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw stateDown(error);
   }
 }
 

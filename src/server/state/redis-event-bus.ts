@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { BusEvent, EventBus } from './event-bus.js';
-import { channel, describe, duplicateOf, SERVICE, whenReady } from './redis-client.js';
+import { channel, describe, duplicateOf, whenReady } from './redis-client.js';
+import { SERVICE } from './state-down.js';
 
 /** How long a server's presence outlives its last heartbeat. */
 export const PRESENCE_TTL_MS = 6000;

@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { FexError } from '../../shared/errors.js';
 import { handleKey } from '../../protocol/names.js';
 import { checkCredential, newHandle, type HandleRecord, type HandleStore } from '../handles.js';
-import { onRedis, whenReady } from './redis-client.js';
+import { whenReady } from './redis-client.js';
+import { onRedis } from './state-down.js';
 
 const keyOf = (handle: string) => `handle:${handleKey(handle)}`;
 

@@ -14,6 +14,7 @@ import { nameKey } from '../../protocol/names.js';
 import type { Displaced, FileIndex, IndexedFile, PartialUpload, Renamed } from './file-index.js';
 import { notOwner } from './meta-record.js';
 import * as scripts from './redis-index-scripts.js';
+import { onRedis } from '../state/state-down.js';
 import type { ListOptions } from './storage.js';
 
 type Reply = [string, ...string[]] | null;
@@ -33,14 +34,14 @@ export class RedisFileIndex implements FileIndex {
   }
 
   async open(): Promise<void> {
-    await this.call(() => this.redis.ping());
+    await onRedis(() => this.redis.ping());
   }
 
   /** The client is the caller's: closing the index leaves it connected. */
   async close(): Promise<void> {}
 
   async get(name: string): Promise<IndexedFile | undefined> {
-    const json = await this.call(() => this.redis.hget(this.fileKeys[0]!, name));
+    const json = await onRedis(() => this.redis.hget(this.fileKeys[0]!, name));
     return json === null ? undefined : record(name, json);
   }
 
@@ -55,13 +56,13 @@ export class RedisFileIndex implements FileIndex {
           : `[${prefix}`;
     // No UTF-8 string holds the byte 0xff: `prefix` + 0xff is after every name it starts.
     const max = prefix === '' ? '+' : Buffer.concat([Buffer.from(`[${prefix}`), Buffer.of(0xff)]);
-    const names = await this.call(() =>
+    const names = await onRedis(() =>
       Number.isFinite(limit)
         ? this.redis.zrangebylex(this.fileKeys[1]!, min, max, 'LIMIT', 0, limit)
         : this.redis.zrangebylex(this.fileKeys[1]!, min, max),
     );
     if (names.length === 0) return [];
-    const jsons = await this.call(() => this.redis.hmget(this.fileKeys[0]!, ...names));
+    const jsons = await onRedis(() => this.redis.hmget(this.fileKeys[0]!, ...names));
     const files: IndexedFile[] = [];
     // A name removed between the two calls is simply not on the page.
     names.forEach((name, i) => {
@@ -72,8 +73,8 @@ export class RedisFileIndex implements FileIndex {
   }
 
   async count(owner?: string | null): Promise<number> {
-    if (owner === undefined) return this.call(() => this.redis.hlen(this.fileKeys[0]!));
-    const n = await this.call(() => this.redis.hget(this.fileKeys[3]!, owner ?? ''));
+    if (owner === undefined) return onRedis(() => this.redis.hlen(this.fileKeys[0]!));
+    const n = await onRedis(() => this.redis.hget(this.fileKeys[3]!, owner ?? ''));
     return Math.max(0, Number(n ?? 0));
   }
 
@@ -116,7 +117,7 @@ export class RedisFileIndex implements FileIndex {
 
   async due(now: number, limit: number): Promise<{ names: string[]; next: number | undefined }> {
     const expiry = this.fileKeys[4]!;
-    const [names, after] = await this.call(() =>
+    const [names, after] = await onRedis(() =>
       Promise.all([
         this.redis.zrangebyscore(expiry, '-inf', now, 'LIMIT', 0, limit),
         this.redis.zrangebyscore(expiry, `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
@@ -144,12 +145,12 @@ export class RedisFileIndex implements FileIndex {
 
   async stalePartials(before: number): Promise<PartialUpload[]> {
     const [partials, generations, times] = this.partialKeys as [string, string, string];
-    const flat = await this.call(() =>
+    const flat = await onRedis(() =>
       this.redis.zrangebyscore(times, '-inf', `(${before}`, 'WITHSCORES', 'LIMIT', 0, 1000),
     );
     if (flat.length === 0) return [];
     const ids = flat.filter((_, i) => i % 2 === 0);
-    const [jsons, gens] = await this.call(() =>
+    const [jsons, gens] = await onRedis(() =>
       Promise.all([this.redis.hmget(partials, ...ids), this.redis.hmget(generations, ...ids)]),
     );
     const stale: PartialUpload[] = [];
@@ -174,7 +175,7 @@ export class RedisFileIndex implements FileIndex {
   private async run(script: string, keys: string[], args: Array<string | number>) {
     let sha = this.shas.get(script);
     if (!sha) this.shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
-    return this.call(async () => {
+    return onRedis(async () => {
       try {
         return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
       } catch (error) {
@@ -182,20 +183,6 @@ export class RedisFileIndex implements FileIndex {
         return this.redis.eval(script, keys.length, ...keys, ...args);
       }
     });
-  }
-
-  /**
-   * Redis unreachable, or refusing: the line the handle registry gives too (redis-client.ts's
-   * stateDown, not imported so that a server without Redis never loads ioredis), never the
-   * client library's own words.
-   */
-  private async call<T>(task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } catch (error) {
-      if (error instanceof FexError) throw error;
-      throw new FexError('E_UNAVAILABLE', { service: 'shared state' });
-    }
   }
 }
 
