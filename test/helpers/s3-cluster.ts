@@ -98,19 +98,4 @@ export async function uploadedParts(s3: S3Client, bucket: string): Promise<numbe
   return parts;
 }
 
-/**
- * Polls `condition` until it holds: for states reached by other processes that announce nothing
- * (a part landing in the object store, a server reconnected to Redis). The bound only turns a hang
- * into a failure that says what was awaited.
- */
-export async function until(
-  what: string,
-  condition: () => Promise<boolean>,
-  seconds = 60,
-): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`never saw: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { until } from './until.js';

@@ -16,7 +16,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { HoldingProxy } from '../helpers/holding-proxy.js';
 import {
   asideUploads,
@@ -30,24 +29,13 @@ import {
   type RunningServer,
   type User,
 } from '../helpers/harness.js';
+import { until as untilSeen } from '../helpers/until.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Polls `probe` until it gives a truthy value; fails after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false | null>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T>) =>
+  untilSeen(what, probe, { seconds: 15, everyMs: 10 });
 
 /** Files in a folder, or [] when it does not exist. */
 async function entries(dir: string): Promise<string[]> {

@@ -22,6 +22,7 @@ import {
 } from '../helpers/harness.js';
 import { rawConnect } from '../helpers/raw-client.js';
 import { SwitchRelay } from '../helpers/switch-relay.js';
+import { until } from '../helpers/until.js';
 import {
   dropBucket,
   newBucket,
@@ -114,7 +115,9 @@ if (found) {
       raw.send({ type: 'data', id: 3, offset: 0, body: data.length });
       raw.sendBytes(data.subarray(0, 12 * MiB));
       // Two parts of 5 MiB are held once the second one is uploaded: wait for the store to say so.
-      await waitFor(async () => (await uploadedParts(bucket)) >= 2);
+      await until('two parts in the object store', async () => (await uploadedParts(bucket)) >= 2, {
+        seconds: 30,
+      });
       await first.stop('SIGKILL');
       raw.close();
       // Another process on the same folder (the in-process index, the handles) and address.
@@ -144,11 +147,17 @@ if (found) {
       await raw.next();
       raw.send({ type: 'data', id: 3, offset: 0, body: 12 * MiB });
       raw.sendBytes(pattern(6 * MiB, 3));
-      await waitFor(async () => (await uploadedParts(bucket)) >= 1);
+      await until('a part in the object store', async () => (await uploadedParts(bucket)) >= 1, {
+        seconds: 30,
+      });
       raw.close();
       await server.waitForLine(/Leaver's upload of Left.bin was cut off/);
       // The sweep runs every --partial-expiry: the upload is aborted within a few of them.
-      await waitFor(async () => (await openUploads(client, bucket)).length === 0);
+      await until(
+        'the upload aborted',
+        async () => (await openUploads(client, bucket)).length === 0,
+        { seconds: 30 },
+      );
       assert.deepEqual(await objectKeys(client, bucket), []);
     });
 
@@ -248,13 +257,4 @@ async function credentialOf(user: User): Promise<string> {
   const [entry] = Object.values(state.servers);
   const [held] = Object.values(entry!.credentials);
   return held!.credential;
-}
-
-/** Polls the store for a state the server reaches on its own (a part uploaded, an upload aborted). */
-async function waitFor(condition: () => Promise<boolean>, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('the object store never reached the state awaited');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -10,13 +10,13 @@ import { closeRedisClients, redisClient } from '../../src/server/state/redis-cli
 import { RedisEventBus } from '../../src/server/state/redis-event-bus.js';
 import { cleanup } from '../../src/testing/kit.js';
 import { serviceFor, startRedis, stateUrl } from '../helpers/services.js';
+import { until as untilSeen } from '../helpers/until.js';
 
 const redis = serviceFor('redis');
 
 /** Resolves once `check` holds, polling each few milliseconds (pub/sub is asynchronous). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+const until = (check: () => boolean) =>
+  untilSeen('the other bus to hear it', check, { seconds: 30, everyMs: 5 });
 
 describe('RedisEventBus', { skip: redis.skip, timeout: 30_000 }, () => {
   after(async () => {
