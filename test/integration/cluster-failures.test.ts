@@ -104,7 +104,12 @@ describe('a cluster whose Redis or object store fails mid-transfer', () => {
       assert.equal(down.code, 3);
 
       await redis.restart();
-      // The servers reconnect by themselves; Kim's handle was acknowledged, so it is still there.
+      // The servers reconnect by themselves, each in its own time (a request to one not back yet
+      // gets the same one-line refusal): wait for all of them, as a balancer may pick any.
+      await Promise.all(
+        cluster.servers.map((server) => server.waitForLine(/shared state: Redis at \S+ is back$/)),
+      );
+      // Kim's handle was acknowledged, so it is still there.
       assert.deepEqual(await listed(kim, cluster.address), []);
       const missing = await kim.run(['get', 'Big.bin', ...at]);
       assert.equal(missing.stderr, NOT_FOUND);
