@@ -24,7 +24,8 @@ export function setServerGrace(ms) {
 /**
  * Starts `fex serve --port 0 --dir DIR` and resolves once it printed its ready line.
  * `nodeArgs` go to node itself (e.g. --cpu-prof); `raiseFdLimit` lifts its soft limit on open
- * files to the hard one, as an operator serving thousands of clients would.
+ * files to the hard one, as an operator serving thousands of clients would; `env` is added to
+ * its environment.
  */
 export async function startServer({
   root,
@@ -33,6 +34,7 @@ export async function startServer({
   nodeArgs = [],
   args = [],
   raiseFdLimit = false,
+  env = {},
 }) {
   const argv = [
     process.execPath,
@@ -52,7 +54,7 @@ export async function startServer({
     : argv;
   const child = start(command, rest, {
     cwd: home,
-    env: fexEnv(home),
+    env: fexEnv(home, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr = collect(child.stderr);

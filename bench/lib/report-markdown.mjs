@@ -119,6 +119,12 @@ export function markdown(results) {
       '',
       `Server: open files ${c.server.files.open} of a limit of ${c.server.files.soft}; kernel: somaxconn ${c.kernel.somaxconn}, tcp_max_syn_backlog ${c.kernel.tcpMaxSynBacklog}.${c.errors.length ? ` Transfer errors: ${c.errors.join('; ')}` : ''}`,
     );
+    const p = c.server.atPeak;
+    if (p)
+      lines.push(
+        '',
+        `At its peak the server's ${p.rssMiB} MiB were: V8's heap ${p.heapTotalMiB} MiB (young generation ${p.youngMiB}, old space in use ${p.oldUsedMiB}), Buffers ${p.externalMiB} MiB, the rest (code, Node's and libc's allocations) ${p.restMiB} MiB.`,
+      );
   }
   if (startup && !startup.error) {
     lines.push(

@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { startServer } from '../lib/fex.mjs';
@@ -33,6 +34,14 @@ function files(pid) {
     hard: m ? Number(m[2]) : null,
     open: readdirSync(`/proc/${pid}/fd`).length,
   };
+}
+
+function readProbe(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 function kernelLimit(name) {
@@ -73,12 +82,15 @@ function worker(args) {
 export async function crowdSection(opts, work) {
   const dir = join(work, 'crowd');
   const { crowd: total, crowdActive: active, crowdWorkers: workerCount } = opts;
+  const probe = join(dir, 'memory-at-peak.json');
   const server = await startServer({
     root: opts.root,
     dir: join(dir, 'server'),
     home: join(dir, 'server-home'),
     args: ['--max-connections', String(total + 100)],
     raiseFdLimit: true,
+    nodeArgs: ['--import', pathToFileURL(join(BENCH, 'lib', 'memory-probe.mjs')).href],
+    env: { FEX_BENCH_MEMORY_PROBE: probe },
   });
   const serverFiles = files(server.pid);
   log(
@@ -140,6 +152,7 @@ export async function crowdSection(opts, work) {
     const serverCpuMs = cpuMs(server.pid) - cpu1;
     const peakKiB = readStatusKiB(server.pid, 'VmHWM') ?? sampledPeak;
     await Promise.all(workers.map((w) => w.gone));
+    const atPeak = readProbe(probe);
     const times = ok.map((c) => c.ms).sort((a, b) => a - b);
     const stores = ok.map((c) => c.storeMs);
     const sum = (list, key) => list.reduce((s, r) => s + r[key], 0);
@@ -176,6 +189,8 @@ export async function crowdSection(opts, work) {
         rssBeforeKiB: idleRss0,
         rssIdleKiB: idle.rssKiB,
         peakRssKiB: peakKiB,
+        // What the RSS was made of at its highest, as the server itself saw it (memory-probe.mjs).
+        atPeak,
         cpuMs: serverCpuMs,
         files: idle.files,
         fileLimitAtStart: serverFiles,

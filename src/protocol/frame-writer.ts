@@ -3,16 +3,34 @@
  * byte is written, so an event raised meanwhile waits its turn instead of landing inside the body.
  *
  * Events are the one thing a peer can make pile up without asking for it (every store by anyone
- * queues an `uploaded` event on every other connection), so the bytes of events waiting here are
- * bounded: per writer, and across writers by a shared ByteBudget. An event over either bound is
- * dropped, and once the writer gets its turn again the peer hears how many it missed.
+ * queues an `uploaded` event on every other connection), so what events waiting here cost is
+ * bounded: per writer, and across writers by a shared ByteBudget. Each event is charged its
+ * frame's bytes plus EVENT_OVERHEAD_BYTES for holding it, from the moment it is queued until the
+ * socket has handed it to the kernel (Node's own write buffer holds it until then). An event over
+ * either bound is dropped, and once the writer gets its turn again the peer hears how many it
+ * missed.
+ *
+ * Events waiting in a row are one task of the writer's queue, not one each: a run of frames in a
+ * Fifo (one array slot per event) that one loop writes out. A promise chain per event cost 640 to
+ * 950 bytes of heap each, five to seven times an `uploaded` frame, and was not counted
+ * (docs/security.md, "The memory bound").
  */
 import type { Writable } from 'node:stream';
 import type { ByteBudget } from '../shared/byte-budget.js';
 import { changedSizeError, FexError } from '../shared/errors.js';
+import { Fifo } from '../shared/fifo.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
 import { TickCork } from '../shared/tick-cork.js';
+
+/**
+ * What one queued event costs beside its frame's bytes, which are often shared by every
+ * listener: its slot in the run, and once written, Node's entry for it in the socket's buffer,
+ * the callback that gives its bytes back, and its share of the socket's `writev`. Measured
+ * (test/unit/frame-writer-memory.test.ts) on Node 24 at about 20 bytes waiting and 170 bytes in
+ * the socket's buffer; counted with room.
+ */
+export const EVENT_OVERHEAD_BYTES = 256;
 
 /**
  * Resolves when the stream drains; rejects if it closes or fails first, or (with a time limit)
@@ -58,12 +76,20 @@ export type EventFate = 'queued' | 'dropped';
 
 export class FrameWriter {
   private queue: Promise<unknown> = Promise.resolve();
+  /** The run of events at the tail of the queue, which new events join; none once a frame of
+   * another kind is queued behind it, so that every frame still leaves in the order it came. */
+  private run: Fifo<Buffer> | undefined;
   private readonly cork: TickCork;
   private readonly drainTimeoutMs: number;
   private readonly maxQueuedEventBytes: number;
   private readonly shared: ByteBudget | undefined;
-  /** Bytes of events accepted and not yet handed to the stream. */
+  /** What events accepted and not yet taken by the kernel cost, overhead included. */
   private queuedEventBytes = 0;
+  /** The part of it handed to the stream, given back by each write's callback or on close. */
+  private handedEventBytes = 0;
+  /** Set once the stream has closed: whatever it still held is given back, and its late
+   * callbacks (a stream need not call back a write it was in the middle of) are ignored. */
+  private closed = false;
   /** Events dropped since the peer was last told; a notice is queued while this is above 0. */
   private dropped = 0;
 
@@ -75,9 +101,14 @@ export class FrameWriter {
     this.maxQueuedEventBytes = options.maxQueuedEventBytes ?? Infinity;
     this.shared = options.sharedEventBudget;
     this.cork = new TickCork(stream);
+    stream.once('close', () => {
+      this.closed = true;
+      this.release(this.handedEventBytes);
+      this.handedEventBytes = 0;
+    });
   }
 
-  /** Bytes of events waiting to be written (for tests and accounting). */
+  /** What the events held here cost, in bytes with their overhead (for tests and accounting). */
   get pendingEventBytes(): number {
     return this.queuedEventBytes;
   }
@@ -88,21 +119,60 @@ export class FrameWriter {
    * and a `dropped` event with the count follows the events already queued. Never rejects.
    */
   sendEvent(frame: Buffer): EventFate {
-    const size = frame.length;
+    const cost = eventCost(frame);
     const fits =
-      this.queuedEventBytes + size <= this.maxQueuedEventBytes && (this.shared?.take(size) ?? true);
+      this.queuedEventBytes + cost <= this.maxQueuedEventBytes && (this.shared?.take(cost) ?? true);
     if (!fits) {
       if (this.dropped++ === 0)
         void this.exclusive(() => this.tellDropped()).catch(() => undefined);
       return 'dropped';
     }
-    this.queuedEventBytes += size;
-    const release = () => {
-      this.queuedEventBytes -= size;
-      this.shared?.give(size);
-    };
-    void this.exclusive(() => this.write(frame).finally(release)).catch(() => undefined);
+    this.queuedEventBytes += cost;
+    (this.run ?? this.startRun()).push(frame);
     return 'queued';
+  }
+
+  private startRun(): Fifo<Buffer> {
+    const run = new Fifo<Buffer>();
+    void this.exclusive(() => this.writeRun(run)).catch(() => undefined);
+    this.run = run;
+    return run;
+  }
+
+  /** Writes a run's events as the socket takes them; each gives its cost back once the kernel
+   * has its bytes, or when the connection is lost and it never will. */
+  private async writeRun(run: Fifo<Buffer>): Promise<void> {
+    try {
+      for (let frame = run.shift(); frame !== undefined; frame = run.shift())
+        if (!this.handOver(frame)) await drained(this.stream, this.drainTimeoutMs);
+    } finally {
+      if (this.run === run) this.run = undefined;
+      for (let frame = run.shift(); frame !== undefined; frame = run.shift())
+        this.release(eventCost(frame));
+    }
+  }
+
+  /** Writes one event; false when the stream wants it to wait for a drain. */
+  private handOver(frame: Buffer): boolean {
+    const cost = eventCost(frame);
+    if (this.stream.destroyed || this.stream.writableEnded) {
+      this.release(cost);
+      this.writable();
+    }
+    this.cork.hold();
+    this.handedEventBytes += cost;
+    return this.stream.write(frame, () => this.taken(cost));
+  }
+
+  private taken(cost: number): void {
+    if (this.closed) return;
+    this.handedEventBytes -= cost;
+    this.release(cost);
+  }
+
+  private release(cost: number): void {
+    this.queuedEventBytes -= cost;
+    this.shared?.give(cost);
   }
 
   private async tellDropped(): Promise<void> {
@@ -160,14 +230,20 @@ export class FrameWriter {
   }
 
   private async write(chunk: Buffer): Promise<void> {
-    const stream = this.stream;
-    if (stream.destroyed || stream.writableEnded)
-      throw new FexError('CONNECTION_LOST', { during: '' });
+    this.writable();
     this.cork.hold();
-    if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
+    if (!this.stream.write(chunk)) await drained(this.stream, this.drainTimeoutMs);
   }
 
+  /** Throws when the stream can take nothing more. */
+  private writable(): void {
+    if (this.stream.destroyed || this.stream.writableEnded)
+      throw new FexError('CONNECTION_LOST', { during: '' });
+  }
+
+  /** Queues a task behind every other; a frame queued this way closes the run of events. */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    this.run = undefined;
     const run = this.queue.then(task);
     this.queue = run.then(
       () => undefined,
@@ -175,4 +251,8 @@ export class FrameWriter {
     );
     return run;
   }
+}
+
+function eventCost(frame: Buffer): number {
+  return frame.length + EVENT_OVERHEAD_BYTES;
 }

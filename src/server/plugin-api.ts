@@ -46,9 +46,12 @@ export interface Limits {
   maxConnectionsPerHandle: number;
   /** Most connections from one IP address at once; more are told the server is busy. 0: none. */
   maxConnectionsPerAddress: number;
-  /** Most bytes of events waiting to be written to one connection; more are dropped. */
+  /**
+   * Most bytes events waiting to be written to one connection may cost, each counted as its
+   * frame plus EVENT_OVERHEAD_BYTES (src/protocol/frame-writer.ts); more are dropped.
+   */
   maxQueuedEventBytes: number;
-  /** Most bytes of events waiting to be written to all connections together. */
+  /** The same, for all connections together. */
   maxTotalQueuedEventBytes: number;
 }
 

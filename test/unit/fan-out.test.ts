@@ -25,7 +25,8 @@ function listener(handle: string | undefined, id: number) {
       done();
     },
   });
-  const writer = new FrameWriter(sink, { maxQueuedEventBytes: 64 * 1024 });
+  // Room for a test's 500 events queued at once, each counted as its frame plus its overhead.
+  const writer = new FrameWriter(sink, { maxQueuedEventBytes: 256 * 1024 });
   const info = { id, remote: `peer${id}`, handle, greeted: true, end: () => undefined };
   return {
     chunks,

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import {
   chunked,
   contents,
+  drain,
   fexCode,
   pattern,
   sha256,
@@ -159,5 +160,40 @@ describe('LocalStorage on disk', () => {
     await store(storage, 'bye.txt', 'Alice', 'bye');
     await storage.remove('bye.txt', 'Alice');
     assert.deepEqual(await readdir(root), ['.fex']);
+  });
+
+  it('reads a small file with one buffer of its size, and a resumed one from where it starts', async () => {
+    const storage = await openAt(await newRoot());
+    const data = pattern(65_536, 3);
+    await store(storage, 'small.bin', 'Ann', data);
+    await store(storage, 'empty.bin', 'Ann', '');
+    // Node's file streams size each read's buffer by what is left before `end`: without it every
+    // read took a fresh 1 MiB, and one more read found the end (two for a 64 KiB file).
+    const sizes: number[] = [];
+    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+    Buffer.allocUnsafeSlow = (size: number) => {
+      sizes.push(size);
+      return allocUnsafeSlow(size);
+    };
+    try {
+      assert.ok((await contents(storage, 'small.bin')).equals(data));
+      assert.deepEqual(sizes, [65_536]);
+      sizes.length = 0;
+      assert.ok(
+        (await drain((await storage.read('small.bin', 65_000)).stream)).equals(
+          data.subarray(65_000),
+        ),
+      );
+      assert.deepEqual(sizes, [536]);
+      sizes.length = 0;
+      assert.equal((await drain((await storage.read('small.bin', 65_536)).stream)).length, 0);
+      assert.equal((await contents(storage, 'empty.bin')).length, 0);
+      assert.ok(
+        sizes.every((size) => size <= 1),
+        `${sizes.join(', ')}`,
+      );
+    } finally {
+      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+    }
   });
 });
