@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { fileChunks } from '../shared/file-chunks.js';
 import { runningHash, type RunningHash } from '../shared/file-hash.js';
 import type { Header } from '../protocol/constants.js';
 import type { FrameWriter } from '../protocol/frame-writer.js';
@@ -65,13 +66,7 @@ export async function sendUpload(
   // A large file is hashed on the hashing thread, which reads it ahead of the socket on its own.
   const hash = runningHash(file.fd, size, prefix);
   hash.landed(size);
-  const body = tap(
-    file.createReadStream({ start: from, autoClose: false, highWaterMark: CHUNK }),
-    hash,
-    from,
-    size,
-    progress,
-  );
+  const body = tap(fileChunks(file, from, CHUNK), hash, from, size, progress);
   let sha256: string;
   try {
     await writer.sendWithBody({ type: 'data', id, offset: from }, size - from, body);

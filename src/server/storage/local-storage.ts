@@ -49,6 +49,7 @@ import type {
 } from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
 import { WAL_MAX_BYTES } from './wal.js';
+import { fileStream } from '../../shared/file-chunks.js';
 
 export interface LocalStorageOptions {
   /** How long an interrupted upload is kept for resuming, in milliseconds. Default one day. */
@@ -194,12 +195,8 @@ export class LocalStorage implements Storage {
     }
     return {
       file: publicView(record),
-      stream: handle.createReadStream({
-        start: Math.min(start, record.size),
-        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
-        // same memory bound (docs/performance.md).
-        highWaterMark: 1024 * 1024,
-      }),
+      // 1 MiB reads, into two buffers used in turn when sent (shared/file-chunks.ts).
+      stream: fileStream(handle, Math.min(start, record.size)),
     };
   }
 
