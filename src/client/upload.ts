@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { fileChunks } from '../shared/file-chunks.js';
 import { runningHash, type RunningHash } from '../shared/file-hash.js';
 import type { Header } from '../protocol/constants.js';
 import type { FrameWriter } from '../protocol/frame-writer.js';
@@ -66,7 +67,7 @@ export async function sendUpload(
   const hash = runningHash(file.fd, size, prefix);
   hash.landed(size);
   const body = tap(
-    file.createReadStream({ start: from, autoClose: false, highWaterMark: CHUNK }),
+    fileChunks(file, from, { expected: size - from, chunkBytes: CHUNK }),
     hash,
     from,
     size,

@@ -21,6 +21,7 @@ import { changedSizeError, FexError } from '../shared/errors.js';
 import { Fifo } from '../shared/fifo.js';
 import { encodeHeader } from './frame.js';
 import type { Header } from './constants.js';
+import { hasReusedChunks, reusedChunks } from '../shared/file-chunks.js';
 import { TickCork } from '../shared/tick-cork.js';
 
 /**
@@ -33,11 +34,12 @@ import { TickCork } from '../shared/tick-cork.js';
 export const EVENT_OVERHEAD_BYTES = 256;
 
 /**
- * Resolves when the stream drains; rejects if it closes or fails first, or (with a time limit)
+ * Resolves when the stream drains, or with `written` when given (a write's callback: the chunk
+ * was handed to the system); rejects if the stream closes or fails first, or (with a time limit)
  * if the peer reads nothing for that long: a peer that stops reading must not hold the writer,
  * and its connection, for ever.
  */
-function drained(stream: Writable, timeoutMs: number): Promise<void> {
+function drained(stream: Writable, timeoutMs: number, written?: Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer =
       timeoutMs > 0
@@ -56,7 +58,8 @@ function drained(stream: Writable, timeoutMs: number): Promise<void> {
     };
     const onDrain = () => done();
     const onClose = () => done(new FexError('CONNECTION_LOST', { during: ' during a transfer' }));
-    stream.on('drain', onDrain);
+    if (written) written.then(onDrain, done);
+    else stream.on('drain', onDrain);
     stream.on('close', onClose);
     stream.on('error', done);
   });
@@ -193,6 +196,8 @@ export class FrameWriter {
   /**
    * Sends a header announcing `size` body bytes, then the body. If the source yields a different
    * number of bytes the frame cannot be completed, so the stream is destroyed and this rejects.
+   * Each chunk is handed to the system before the next is asked for, so a source may read the
+   * next chunk into the memory of the last (file-chunks.ts).
    */
   sendWithBody(
     header: Header,
@@ -204,10 +209,11 @@ export class FrameWriter {
       await this.write(frame);
       let sent = 0;
       try {
-        for await (const chunk of source) {
+        const chunks = hasReusedChunks(source) ? source[reusedChunks]() : source;
+        for await (const chunk of chunks) {
           sent += chunk.length;
           if (sent > size) break;
-          await this.write(chunk);
+          await this.write(chunk, true);
         }
       } catch (error) {
         this.stream.destroy();
@@ -229,10 +235,19 @@ export class FrameWriter {
     this.cork.release();
   }
 
-  private async write(chunk: Buffer): Promise<void> {
+  /** Writes a chunk; waits for room, or with `wholly` until the chunk itself has left. */
+  private async write(chunk: Buffer, wholly = false): Promise<void> {
     this.writable();
     this.cork.hold();
-    if (!this.stream.write(chunk)) await drained(this.stream, this.drainTimeoutMs);
+    const stream = this.stream;
+    if (!wholly) {
+      if (!stream.write(chunk)) await drained(stream, this.drainTimeoutMs);
+      return;
+    }
+    const written = new Promise<void>((resolve, reject) => {
+      stream.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
+    await drained(stream, this.drainTimeoutMs, written);
   }
 
   /** Throws when the stream can take nothing more. */

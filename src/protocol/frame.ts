@@ -72,6 +72,10 @@ export class FrameReader {
   private headerStarted: number | undefined;
   /** The error that ended the stream, once one has. */
   private failed: FexError | undefined;
+  /** The timer of the read waiting for a chunk (see `watch`), and what it does on expiry. */
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  private expire: { reason: string; reject: (error: FexError) => void } | undefined;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
@@ -182,14 +186,44 @@ export class FrameReader {
     }
     const next = this.source.next();
     if (limit <= 0) return next;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.failed = new FexError('E_TIMEOUT', { reason });
-        reject(this.failed);
-      }, limit);
+    return new Promise((resolve, reject) => {
+      this.watch(limit, reason, reject);
+      next.then(
+        (result) => {
+          this.expire = undefined;
+          resolve(result);
+        },
+        (error: unknown) => {
+          this.expire = undefined;
+          reject(error);
+        },
+      );
     });
-    return Promise.race([next, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Arms the one timer of this reader for the read now waiting. It is re-armed per chunk, not
+   * created anew: a 1 GiB body arrives in ~16,000 socket reads, and a timer and a race of
+   * promises for each cost the receiving end's main thread measurable time. A timer that fires
+   * while no read waits does nothing.
+   */
+  private watch(limit: number, reason: string, reject: (error: FexError) => void): void {
+    this.expire = { reason, reject };
+    if (this.timer && this.timerMs === limit) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = limit;
+    this.timer = setTimeout(() => {
+      const expire = this.expire;
+      if (!expire) return;
+      this.expire = undefined;
+      this.failed = new FexError('E_TIMEOUT', { reason: expire.reason });
+      expire.reject(this.failed);
+    }, limit);
+    // The read it watches keeps the process alive while it waits; a leftover timer must not.
+    this.timer.unref();
   }
 
   private async fill(n: number): Promise<boolean> {

@@ -9,14 +9,15 @@
  * download's check), where the data, journal and name are flushed as before.
  *
  * A small file is hashed inline from the chunks that pass, as before: starting a thread costs
- * more than hashing a few MiB. So is a large file when no core is free: the thread then only
- * competes with the main thread for the same cores and adds its own work (reading the bytes back,
- * starting up), which on this project's 2 busy vCPUs made transfers no faster and cost 10-20% more
- * CPU (docs/performance.md, "Work off the critical path").
+ * more than hashing a few MiB. So is a large file when no core is free during the transfer (the
+ * gate is asked ~0.1 s into it, free-cores.ts): the thread then only competes with the main
+ * thread for the same cores and adds its own work (reading the bytes back, starting up), which
+ * on this project's 2 busy vCPUs made transfers 12-23% slower and cost 15-20% more CPU
+ * (docs/performance.md, "Work off the critical path").
  */
 import { createHash, type Hash } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { freeCores } from './free-cores.js';
 
 /** Files of at least this many bytes are hashed on the worker thread. */
 export const OFF_THREAD_MIN_BYTES = 16 * 1024 * 1024;
@@ -37,11 +38,24 @@ export type HashReply =
   { id: number; digest: string } | { id: number; error: string } | { id: number; dropped: true };
 
 /**
- * Whether a file of `size` bytes is worth hashing on the thread now: it is large, and the
- * machine's load over the last minute leaves at least one core idle for the thread.
+ * The cores a process must have had free lately (its own use counted as free to it) to hash on
+ * the thread: one for its main thread and most of one for the thread (measured in
+ * docs/performance.md, "Work off the critical path").
  */
-export function hashOffThread(size: number): boolean {
-  return size >= OFF_THREAD_MIN_BYTES && loadavg()[0]! + 1 <= availableParallelism();
+export const THREAD_MIN_FREE_CORES = 1.5;
+
+/**
+ * Whether a file of `size` bytes is worth hashing on the thread now: it is large, and over the
+ * last second or two the machine left this process a core beyond its main thread's. Undefined
+ * while that is not known yet (a process that just started has no window of its own yet).
+ */
+export function hashOffThread(
+  size: number,
+  cores: () => number | undefined = freeCores,
+): boolean | undefined {
+  if (size < OFF_THREAD_MIN_BYTES) return false;
+  const free = cores();
+  return free === undefined ? undefined : free >= THREAD_MIN_FREE_CORES;
 }
 
 /** A hash being computed over the bytes of one file, from offset 0. */
@@ -166,19 +180,75 @@ class ThreadHash implements RunningHash {
   }
 }
 
+function threadHash(fd: number): ThreadHash {
+  shared ??= new HashThread();
+  return new ThreadHash(shared, fd);
+}
+
+/**
+ * Hashes inline until the gate can tell (the cores free during the transfer itself, once a
+ * window of them has passed: ~0.1 s into a one-shot client's upload), then hands over to the
+ * thread if it opens. The thread hashes from offset 0, so what was hashed inline is read again
+ * (at most ~0.1 s worth); a closed gate is not asked again.
+ */
+class DecidingHash implements RunningHash {
+  private thread: ThreadHash | undefined;
+  private decided = false;
+  private landedTo = 0;
+
+  constructor(
+    private readonly inline: InlineHash,
+    private readonly fd: number,
+    private readonly gate: () => boolean | undefined,
+  ) {}
+
+  passed(chunk: Buffer): void {
+    if (this.thread) return;
+    this.inline.passed(chunk);
+    this.decide();
+  }
+
+  landed(end: number): void {
+    this.landedTo = Math.max(this.landedTo, end);
+    if (this.thread) this.thread.landed(end);
+    else this.decide();
+  }
+
+  digest(end: number): Promise<string> {
+    this.decided = true;
+    return (this.thread ?? this.inline).digest(end);
+  }
+
+  release(): Promise<void> {
+    this.decided = true;
+    return (this.thread ?? this.inline).release();
+  }
+
+  private decide(): void {
+    if (this.decided) return;
+    const open = this.gate();
+    if (open === undefined) return;
+    this.decided = true;
+    if (!open) return;
+    this.thread = threadHash(this.fd);
+    this.thread.landed(this.landedTo);
+  }
+}
+
 /**
  * A running hash of the file open as `fd`, whose first bytes are already hashed in `prefix` when
- * resuming. Off the thread (by default when `hashOffThread(size)`), it is hashed from offset 0
- * (the prefix is read again there); inline, from `prefix` on. `fd` must be readable and stay open
- * until `digest` or `release` settles.
+ * resuming. Off the thread, it is hashed from offset 0 (the prefix is read again there); inline,
+ * from `prefix` on. `offThread` decides (a gate asked until it answers); by default
+ * `hashOffThread(size)`. `fd` must be readable and stay open until `digest` or `release` settles.
  */
 export function runningHash(
   fd: number,
   size: number,
   prefix?: Hash,
-  offThread = hashOffThread(size),
+  offThread: boolean | (() => boolean | undefined) = () => hashOffThread(size),
 ): RunningHash {
-  if (!offThread) return new InlineHash(prefix ?? createHash('sha256'));
-  shared ??= new HashThread();
-  return new ThreadHash(shared, fd);
+  const inline = new InlineHash(prefix ?? createHash('sha256'));
+  if (offThread === true) return threadHash(fd);
+  if (offThread === false || size < OFF_THREAD_MIN_BYTES) return inline;
+  return new DecidingHash(inline, fd, offThread);
 }

@@ -7,10 +7,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { remove } from 'fs-extra/esm';
 import { mkdtemp, open, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hashOffThread, OFF_THREAD_MIN_BYTES, runningHash } from '../../src/shared/file-hash.js';
+import {
+  hashOffThread,
+  OFF_THREAD_MIN_BYTES,
+  runningHash,
+  THREAD_MIN_FREE_CORES,
+} from '../../src/shared/file-hash.js';
+import { freeCores } from '../../src/shared/free-cores.js';
 import { WriteBehind } from '../../src/shared/write-behind.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -99,5 +105,60 @@ describe('runningHash', () => {
     hash.landed(small.length);
     assert.equal(await hash.digest(small.length), sha256(small));
     await hash.release();
+  });
+
+  it('hashes inline until the gate answers, then on the thread from offset 0 if it opens', async () => {
+    for (const answer of [true, false]) {
+      const file = await open(join(dir, `decided-${answer}`), 'w+');
+      try {
+        let asked = 0;
+        // Not known for the first 3 chunks (as a process ~0.1 s into its transfer), then known.
+        const gate = () => (++asked <= 3 ? undefined : answer);
+        const hash = runningHash(file.fd, large.length, undefined, gate);
+        const disk = new WriteBehind(file, { onWritten: (written) => hash.landed(written) });
+        for (let at = 0; at < large.length; at += 1024 * 1024) {
+          const chunk = large.subarray(at, at + 1024 * 1024);
+          hash.passed(chunk);
+          await disk.write(chunk);
+        }
+        await disk.flush();
+        assert.equal(await hash.digest(large.length), sha256(large), `gate ${answer}`);
+        await hash.release();
+        assert.ok(asked >= 4 && asked <= 5, `the gate is not asked once it answered (${asked})`);
+      } finally {
+        await file.close();
+      }
+    }
+  });
+
+  it('opens the gate only with a core free beyond the main thread, and waits for a window', () => {
+    const big = OFF_THREAD_MIN_BYTES;
+    assert.equal(
+      hashOffThread(big, () => THREAD_MIN_FREE_CORES),
+      true,
+    );
+    assert.equal(
+      hashOffThread(big, () => 1.2),
+      false,
+    );
+    assert.equal(
+      hashOffThread(big, () => undefined),
+      undefined,
+    );
+    assert.equal(
+      hashOffThread(big - 1, () => 2),
+      false,
+    );
+  });
+
+  it('reads the free cores from the CPU counters over a window of its own', async () => {
+    const first = freeCores();
+    // 150 ms of wall time is a window long enough, however busy the machine is.
+    const until = Date.now() + 150;
+    while (Date.now() < until);
+    const later = freeCores();
+    assert.ok(later !== undefined, `a window of 150 ms is enough (first: ${first})`);
+    // Idle time plus this process's own, over the window: between none and every core.
+    assert.ok(later >= 0 && later <= availableParallelism() + 0.5, `free ${later}`);
   });
 });

@@ -5,12 +5,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Header } from '../../src/protocol/constants.js';
 import { FexError } from '../../src/shared/errors.js';
 import { encodeHeader, FrameReader } from '../../src/protocol/frame.js';
 import { FrameWriter } from '../../src/protocol/frame-writer.js';
+import { fileChunks, fileStream } from '../../src/shared/file-chunks.js';
 
 interface Received {
   header: Header;
@@ -189,5 +193,94 @@ describe('FrameWriter with a body of the wrong size', () => {
       assert.equal(error.code, 'CONNECTION_LOST');
       return true;
     });
+  });
+});
+
+describe('FrameWriter with a source that reuses its memory', () => {
+  it('hands each chunk to the stream before asking for the next', async () => {
+    // A writable that accepts every write at once (it never asks for a drain) but keeps the
+    // chunks until a later turn: a writer that asked for the next chunk as soon as write()
+    // returned would see this one overwritten before it left.
+    const kept: Buffer[] = [];
+    const stream = new Writable({
+      highWaterMark: 1 << 30,
+      write(chunk: Buffer, _encoding, callback) {
+        setImmediate(() => {
+          kept.push(Buffer.from(chunk));
+          callback();
+        });
+      },
+    });
+    const shared = Buffer.alloc(4);
+    function* reusing(): Generator<Buffer> {
+      for (let i = 1; i <= 5; i++) {
+        shared.fill(i);
+        yield shared;
+      }
+    }
+    const writer = new FrameWriter(stream);
+    await writer.sendWithBody({ type: 'data' }, 20, reusing());
+    const body = Buffer.concat(kept.slice(1));
+    assert.deepEqual([...body], [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5]);
+  });
+
+  it('sends a file stream through its reused chunks, and plain readers get fresh ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fex-chunks-'));
+    try {
+      const bytes = pattern(3 * 1024 * 1024 + 17, 5);
+      await writeFile(join(dir, 'f.bin'), bytes);
+      const sent: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          sent.push(Buffer.from(chunk));
+          callback();
+        },
+      });
+      const file = await open(join(dir, 'f.bin'));
+      const stream = fileStream(file, 100, bytes.length);
+      await new FrameWriter(sink).sendWithBody({ type: 'ok' }, bytes.length - 100, stream);
+      stream.destroy();
+      assert.ok(Buffer.concat(sent.slice(1)).equals(bytes.subarray(100)));
+      const again = await open(join(dir, 'f.bin'));
+      const chunks: Buffer[] = [];
+      for await (const chunk of fileStream(again, 0, bytes.length)) chunks.push(chunk as Buffer);
+      assert.ok(Buffer.concat(chunks).equals(bytes), 'a plain reader keeps every chunk it got');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets fileChunks stop early only once its read in flight is over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fex-chunks-'));
+    try {
+      await writeFile(join(dir, 'f.bin'), pattern(5000, 1));
+      const file = await open(join(dir, 'f.bin'));
+      const seen: number[] = [];
+      for await (const chunk of fileChunks(file, 0, { chunkBytes: 1024 })) {
+        seen.push(chunk.length);
+        if (seen.length === 2) break;
+      }
+      // The generator's return awaited the read it had started, so closing now is safe.
+      await file.close();
+      assert.deepEqual(seen, [1024, 1024]);
+      const whole = await open(join(dir, 'f.bin'));
+      const sizes: number[] = [];
+      for await (const chunk of fileChunks(whole, 1000, { chunkBytes: 1024 }))
+        sizes.push(chunk.length);
+      assert.deepEqual(sizes, [1024, 1024, 1024, 928]);
+      // With an end, reads stop there, and a smaller expected size makes smaller buffers.
+      const stopped: number[] = [];
+      const memory = new Set<ArrayBufferLike>();
+      for await (const chunk of fileChunks(whole, 10, { end: 310, chunkBytes: 1024 })) {
+        stopped.push(chunk.length);
+        memory.add(chunk.buffer);
+        assert.equal(chunk.buffer.byteLength, 300, 'one buffer the size of what is left');
+      }
+      await whole.close();
+      assert.deepEqual(stopped, [300]);
+      assert.equal(memory.size, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,6 +49,7 @@ import type {
 } from './storage.js';
 import { SmallPendingPut } from './small-pending-put.js';
 import { WAL_MAX_BYTES } from './wal.js';
+import { fileStream } from '../../shared/file-chunks.js';
 
 export interface LocalStorageOptions {
   /** How long an interrupted upload is kept for resuming, in milliseconds. Default one day. */
@@ -195,15 +196,9 @@ export class LocalStorage implements Storage {
     const from = Math.min(start, record.size);
     return {
       file: publicView(record),
-      stream: handle.createReadStream({
-        start: from,
-        // Node sizes each read's buffer by what is left before `end`: without it, a get of 64 KiB
-        // took two fresh 1 MiB buffers (the second to find the end), 2 GiB for 1,000 gets.
-        end: Math.max(from, record.size - 1),
-        // 1 MiB reads: a quarter of the round trips and fresh buffers of 256 KiB reads, for the
-        // same memory bound (docs/performance.md).
-        highWaterMark: 1024 * 1024,
-      }),
+      // 1 MiB reads (or one read of a smaller file), into two buffers used in turn when sent
+      // (shared/file-chunks.ts).
+      stream: fileStream(handle, from, record.size),
     };
   }
 
