@@ -70,10 +70,9 @@ describe(
       await ann.click('#credential-done');
       const registered = await bob.run(['register', 'Bob', '--server', address]);
       assert.equal(registered.code, 0, registered.stderr);
-      for (const [name, body] of [
-        ['Bobs.txt', 'Bob kept this'],
-        ['Taken.txt', 'Bob has this name'],
-      ]) {
+      /** @type {Record<string, string>} */
+      const bobs = { 'Bobs.txt': 'Bob kept this', 'Taken.txt': 'Bob has this name' };
+      for (const [name, body] of Object.entries(bobs)) {
         await writeFile(join(bob.home, name), body);
         assert.equal((await bob.run(['store', name, ...asBob])).code, 0);
       }
