@@ -63,7 +63,7 @@ interface SdkError {
 export function sdkReason(error: unknown): string {
   const { name, code, message } = (error ?? {}) as SdkError;
   const label = code && name !== code ? `${name ?? 'Error'} ${code}` : (name ?? 'Error');
-  return `${label}: ${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  return oneLine(`${label}: ${message ?? String(error)}`);
 }
 
 /** Whether the store could not be reached or could not serve (worth trying again later). */
@@ -77,6 +77,13 @@ export function isUnreachable(error: unknown): boolean {
   );
 }
 
+/** A failure fex does not expect of the store (a bug, an odd answer), in one line. */
+export function storeFailed(reason: string): FexError {
+  return new FexError('E_INTERNAL', { reason: `the object store failed (${oneLine(reason)})` });
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
 /**
  * The FexError a failed call of the store answers with; its `cause` is the SDK's reason, which
  * the request's log line shows.
@@ -87,9 +94,9 @@ export function storeFailure(error: unknown, bucket: string): FexError {
   const setup = SETUP[(error as SdkError | undefined)?.name ?? ''];
   const failure = isUnreachable(error)
     ? new FexError('E_UNAVAILABLE', { service: SERVICE })
-    : new FexError('E_INTERNAL', {
-        reason: setup ? setup(bucket) : `the object store failed (${reason})`,
-      });
+    : setup
+      ? new FexError('E_INTERNAL', { reason: setup(bucket) })
+      : storeFailed(reason);
   failure.cause = reason;
   return failure;
 }

@@ -23,7 +23,7 @@ import {
 import { FexError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { HeldPart } from './file-index.js';
-import { isUnreachable, sdkReason, SERVICE, storeFailure } from './s3-failures.js';
+import { isUnreachable, sdkReason, SERVICE, storeFailed, storeFailure } from './s3-failures.js';
 
 export class S3Objects {
   /** Why the store was last found unreachable; undefined while it answers. */
@@ -169,12 +169,6 @@ export class S3Objects {
     this.log?.info(`${SERVICE}: the bucket ${this.bucket} is back`);
     this.onBack?.();
   }
-}
-
-function storeFailed(reason: string): FexError {
-  // One line for the client, whatever the SDK's message holds.
-  const line = reason.replace(/\s+/g, ' ').trim();
-  return new FexError('E_INTERNAL', { reason: `the object store failed (${line})` });
 }
 
 /** Whether a failure of S3Objects was "no such key". */
