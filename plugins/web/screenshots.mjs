@@ -45,6 +45,11 @@ try {
   });
   await page.locator('#alert').waitFor();
   await page.screenshot({ path: join(out, 'files.png'), fullPage: true });
+  // The owner's rename in place, on a file of Ann's own.
+  await page.click('button[aria-label="Rename Report.pdf"]');
+  await page.locator('input[aria-label="New name for Report.pdf"]').fill('Report-final.pdf');
+  await page.locator('#files').screenshot({ path: join(out, 'rename.png') });
+  await page.keyboard.press('Escape');
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.goto(web.url);
   await phone.fill('#claim-handle', 'Ann');

@@ -117,7 +117,10 @@ export function requestEvent(
     ?.split('\n')
     .find((l) => l.trimStart().startsWith('at '))
     ?.trim();
-  const reason = cause === undefined ? failure.message : `${String(cause)}${at ? ` (${at})` : ''}`;
+  // A refusal that wraps another system's failure (the object store's) keeps that one's words.
+  const why = typeof failure.cause === 'string' ? ` (${failure.cause})` : '';
+  const reason =
+    cause === undefined ? `${failure.message}${why}` : `${String(cause)}${at ? ` (${at})` : ''}`;
   return {
     ...fields,
     outcome,

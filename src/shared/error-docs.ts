@@ -42,7 +42,7 @@ export const ERROR_WHEN: Readonly<Record<ErrorCode, string>> = {
     'the server is at its connection limit, in all, from this address, or for this handle (every one of its connections busy)',
   E_SHUTTING_DOWN: 'the server is stopping (SIGINT/SIGTERM)',
   E_UNAVAILABLE:
-    'a server started with `--state redis://...` cannot reach Redis (down, restarting, unreachable, or slower than 5 s); the same request works once Redis is back (docs/scaling.md)',
+    'the server cannot reach a service it runs on: Redis for `--state redis://...` ("shared state": down, restarting, unreachable, or slower than 5 s) or the bucket of `--storage s3://...` ("object store": connection refused, reset or timed out, or a 5xx such as 503 SlowDown after the SDK\'s retries); the same request works once it is back (docs/scaling.md, docs/storage.md)',
   E_TIMEOUT: 'the server closed the connection after a timeout',
   E_INTERNAL: 'a handler failed unexpectedly; the server stays up',
   CONNECT_FAILED: 'no fex server answers at that address (also: connect timeout of 10 s)',

@@ -25,8 +25,15 @@ export class Relay {
     this.net = createServer((client) => this.accept(client));
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.net.listen(0, '127.0.0.1', resolve));
+  /** Listens on a port of its own, or again on `port` after stop() (a server come back). */
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(port, '127.0.0.1', () => {
+        this.net.off('error', reject);
+        resolve();
+      });
+    });
     this.port = (this.net.address() as { port: number }).port;
     return this;
   }

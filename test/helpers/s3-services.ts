@@ -13,6 +13,7 @@ import {
   AbortMultipartUploadCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { startServer, type RunningServer } from './harness.js';
 import { S3_TEST_ACCOUNT, serviceFor } from './services.js';
 
 const SERVICE = { FEX_TEST_S3_ENDPOINT: 's3', FEX_TEST_REDIS_URL: 'redis' } as const;
@@ -97,4 +98,23 @@ export async function dropBucket(client: S3Client, bucket: string): Promise<void
   for (const key of await objectKeys(client, bucket))
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+/**
+ * `fex serve` on `s3://BUCKET/fex` (5 MiB parts), reaching the store at `via` (the endpoint, or
+ * a relay in front of it) with the test account's keys.
+ */
+export async function serveOnBucket(
+  bucket: string,
+  via: string,
+  options: { dir?: string; args?: string[]; port?: number } = {},
+): Promise<RunningServer> {
+  // The server's environment is this process's (startServer keeps AWS_* variables).
+  Object.assign(process.env, s3Env(via));
+  const args = ['--storage', `s3://${bucket}/fex`, '--s3-path-style', '--s3-part-size', '5MiB'];
+  return startServer({
+    ...(options.dir ? { dir: options.dir } : {}),
+    ...(options.port ? { port: options.port } : {}),
+    args: [...args, ...(options.args ?? [])],
+  });
 }

@@ -135,9 +135,7 @@ export function createApp({ server, door, sessions }) {
       session.connection = opening;
       opening.then(
         (open) => {
-          open.onEvent((event) => {
-            for (const stream of session.streams) sendEvent(stream, 'fex', event);
-          });
+          open.onEvent((event) => tell(session, event));
           open.onClose((reason) => {
             if (session.connection === opening) session.connection = undefined;
             for (const stream of session.streams)
@@ -178,6 +176,11 @@ export function createApp({ server, door, sessions }) {
     res.setHeader('Set-Cookie', sessions.cookie(session));
     void open.close();
     return session;
+  }
+
+  /** Passes an event to the session's open pages. @param {Session} session @param {unknown} event */
+  function tell(session, event) {
+    for (const stream of session.streams) sendEvent(stream, 'fex', event);
   }
 
   /** @param {Session} session */
@@ -240,6 +243,27 @@ export function createApp({ server, door, sessions }) {
       const open = await connection(session, req);
       const { header } = await open.request('broadcast', { text: text(body.text) });
       json(res, 200, { line: header.line });
+    },
+    async 'POST /api/delete'(req, res, session) {
+      const body = await readJson(req);
+      const open = await connection(session, req);
+      const { header } = await open.request('delete', { name: text(body.name) });
+      // fex tells every connection but the one that asked: this session's other pages hear here.
+      tell(session, {
+        event: 'deleted',
+        handle: session.handle,
+        name: header.name,
+        time: header.at,
+      });
+      json(res, 200, { name: header.name });
+    },
+    async 'POST /api/rename'(req, res, session) {
+      const body = await readJson(req);
+      const open = await connection(session, req);
+      const { header } = await open.request('rename', { name: text(body.name), to: text(body.to) });
+      const renamed = { name: header.from, to: header.name, time: header.at };
+      tell(session, { event: 'renamed', handle: session.handle, ...renamed });
+      json(res, 200, { from: header.from, name: header.name });
     },
     async 'POST /api/msg'(req, res, session) {
       const body = await readJson(req);

@@ -3,7 +3,15 @@
 import { Upload } from 'tus-js-client';
 
 const $ = (id) => document.getElementById(id);
-const state = { session: null, files: [], sort: { key: 'name', dir: 1 }, events: null };
+const state = {
+  session: null,
+  files: [],
+  sort: { key: 'name', dir: 1 },
+  events: null,
+  // The file whose rename or delete is being asked ({ name, action }): the table waits for it.
+  editing: null,
+  stale: false,
+};
 
 /** The server's words, as the CLI prints them. */
 class Refusal extends Error {}
@@ -91,7 +99,118 @@ function render() {
   $('messages').hidden = !(signedIn && session.messaging);
 }
 
+/** A button of the file table. */
+function button(label, aria, onClick, type = 'button') {
+  const b = document.createElement('button');
+  b.type = type;
+  b.textContent = label;
+  b.setAttribute('aria-label', aria);
+  if (onClick) b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Ends a rename or delete being asked, and shows the table as it now is. */
+function stopEditing(focus) {
+  state.editing = null;
+  state.stale = false;
+  renderFiles();
+  if (focus) document.querySelector(focus)?.focus();
+}
+
+/** The owner's rename form in place of the name: Enter renames, Escape leaves it as it was. */
+function renameForm(file) {
+  const form = document.createElement('form');
+  form.className = 'rename-form';
+  const input = document.createElement('input');
+  input.name = 'to';
+  input.value = file.name;
+  input.required = true;
+  input.setAttribute('aria-label', `New name for ${file.name}`);
+  const back = `button[data-rename="${CSS.escape(file.name)}"]`;
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') stopEditing(back);
+  });
+  form.append(
+    input,
+    button('Rename', `Rename ${file.name} to the new name`, null, 'submit'),
+    button('Cancel', `Keep the name ${file.name}`, () => stopEditing(back)),
+  );
+  onSubmit(form, async (data) => {
+    const to = String(data.get('to'));
+    const answer = await api('POST', '/api/rename', { name: file.name, to });
+    announce(`Renamed ${answer.from} to ${answer.name}.`);
+    state.files = state.files.map((f) =>
+      f.name === answer.from ? { ...f, name: answer.name } : f,
+    );
+    stopEditing(`button[data-rename="${CSS.escape(answer.name)}"]`);
+    void loadFiles().catch(() => undefined);
+  });
+  queueMicrotask(() => {
+    input.focus();
+    input.select();
+  });
+  return form;
+}
+
+/** The owner's question before a delete: nothing is deleted until it is answered yes. */
+function deleteQuestion(file) {
+  const question = document.createElement('span');
+  question.className = 'question';
+  question.textContent = `Delete ${file.name}?`;
+  const back = `button[data-delete="${CSS.escape(file.name)}"]`;
+  const yes = button('Delete', `Yes, delete ${file.name}`, async () => {
+    clearError();
+    yes.disabled = true;
+    try {
+      await api('POST', '/api/delete', { name: file.name });
+      announce(`Deleted ${file.name}.`);
+      state.files = state.files.filter((f) => f.name !== file.name);
+      stopEditing('#files-heading');
+      void loadFiles().catch(() => undefined);
+    } catch (error) {
+      yes.disabled = false;
+      showError(error.message);
+    }
+  });
+  const no = button('Keep', `No, keep ${file.name}`, () => stopEditing(back));
+  question.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') stopEditing(back);
+  });
+  question.append(yes, no);
+  queueMicrotask(() => no.focus());
+  return question;
+}
+
+/** Rename and delete for the signed-in handle's own files; nothing for the others'. */
+function actionsOf(file, nameCell) {
+  const cell = document.createElement('td');
+  cell.className = 'actions';
+  if (file.owner !== state.session?.handle) return cell;
+  const editing = state.editing?.name === file.name ? state.editing.action : null;
+  if (editing === 'rename') nameCell.replaceChildren(renameForm(file));
+  if (editing === 'delete') {
+    cell.append(deleteQuestion(file));
+    return cell;
+  }
+  const edit = (action) => () => {
+    clearError();
+    state.editing = { name: file.name, action };
+    renderFiles();
+  };
+  const rename = button('Rename', `Rename ${file.name}`, edit('rename'));
+  rename.dataset.rename = file.name;
+  const remove = button('Delete', `Delete ${file.name}`, edit('delete'));
+  remove.dataset.delete = file.name;
+  cell.append(rename, remove);
+  return cell;
+}
+
 function renderFiles() {
+  // Not under the owner's hands while a rename or delete is asked: shown once it is over.
+  if (state.editing && document.querySelector('#file-rows .rename-form, #file-rows .question')) {
+    state.stale = true;
+    return;
+  }
   const filter = $('filter').value.trim().toLowerCase();
   const { key, dir } = state.sort;
   const shown = state.files
@@ -123,16 +242,23 @@ function renderFiles() {
     owner.textContent = file.owner ?? 'operator';
     const time = document.createElement('td');
     time.textContent = stamp(file.time);
-    row.append(name, size, owner, time);
+    row.append(name, size, owner, time, actionsOf(file, name));
     return row;
   });
+  // A live update keeps the keyboard where it was: on the control of the same name, if any.
+  const focused = document.activeElement;
+  const label = $('file-rows').contains(focused) ? focused.getAttribute('aria-label') : null;
   $('file-rows').replaceChildren(...rows);
+  if (label)
+    $('file-rows')
+      .querySelector(`[aria-label="${CSS.escape(label)}"]`)
+      ?.focus();
   const all = state.files.length;
   $('count').textContent =
     shown.length === all
       ? `${all} file${all === 1 ? '' : 's'}.`
       : `${shown.length} of ${all} files shown.`;
-  for (const th of document.querySelectorAll('thead th')) {
+  for (const th of document.querySelectorAll('thead th[aria-sort]')) {
     const button = th.querySelector('button');
     const sorted = button.dataset.key === key;
     th.setAttribute('aria-sort', sorted ? (dir === 1 ? 'ascending' : 'descending') : 'none');
@@ -166,6 +292,9 @@ function listen() {
     } else if (event.event === 'message') {
       addMessage(event.line);
     } else if (['deleted', 'renamed', 'expired', 'dropped'].includes(event.event)) {
+      if (event.event === 'deleted') announce(`${event.handle} deleted ${event.name}.`);
+      if (event.event === 'renamed')
+        announce(`${event.handle} renamed ${event.name} to ${event.to}.`);
       void loadFiles().catch(() => undefined);
     } else if (typeof event.line === 'string') addMessage(event.line);
   });

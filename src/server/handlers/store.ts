@@ -84,15 +84,19 @@ async function storeInSteps(
     if (failure) throw failure;
     return { stored: await pending.commit(commit.header.sha256), from };
   } catch (error) {
-    // A broken connection keeps what arrived, so the same upload can resume where it stopped.
-    if (!isStreamFatal(error)) await pending.abort();
-    else {
+    // A broken connection keeps what arrived, so the same upload can resume where it stopped;
+    // so does a store or state that went away (E_UNAVAILABLE): what it acknowledged stays.
+    if (isStreamFatal(error) || isUnavailable(error)) {
       await pending.suspend();
       const owner = ctx.connection.handle as string;
       ctx.server.log.info(`${owner}'s upload of ${name} was cut off (${error.code})`);
-    }
+    } else await pending.abort();
     throw error;
   }
+}
+
+function isUnavailable(error: unknown): error is FexError {
+  return error instanceof FexError && error.code === 'E_UNAVAILABLE';
 }
 
 /** An upload. Nothing is visible under the name until the checksum matches and it is flushed. */

@@ -6,11 +6,17 @@
  */
 import type { Redis } from 'ioredis';
 import { FexError } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
 import type { FileIndex } from './file-index.js';
 import { LocalFileIndex } from './local-file-index.js';
 import { LocalStorage } from './local-storage.js';
 import { RedisFileIndex } from './redis-file-index.js';
 import type { Storage } from './storage.js';
+
+/** How long a connection to the object store may take before the store counts as away. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a request's socket may stay silent before the store counts as away. */
+export const SOCKET_TIMEOUT_MS = 60_000;
 
 export interface S3Location {
   bucket: string;
@@ -60,6 +66,7 @@ export async function openStorage(
   settings: StorageSettings,
   dir: string,
   redis?: Redis,
+  log?: Logger,
 ): Promise<Storage | undefined> {
   const { s3, partialTtlMs } = settings;
   if (!s3) return partialTtlMs === undefined ? undefined : new LocalStorage(dir, { partialTtlMs });
@@ -76,8 +83,12 @@ export async function openStorage(
     // CRC headers) are refused by some S3-compatible servers (OpenStack Swift).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without bounds a store that stops answering holds a request for ever: a connection not
+    // made within 5 s, or a socket silent for 60 s (a client's own transfer timeout), is a
+    // store out of reach (E_UNAVAILABLE), after the SDK's retries.
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
   });
-  const objects = new S3Objects(client, s3.bucket);
+  const objects = new S3Objects(client, s3.bucket, log);
   return new S3Storage(objects, fileIndexFor(dir, s3, redis), {
     prefix: s3.prefix,
     ...(settings.s3PartSize === undefined ? {} : { partSize: settings.s3PartSize }),

@@ -4,7 +4,8 @@
  * Swift wants Content-MD5 on DeleteObjects, which the SDK no longer sends), HeadBucket, and the
  * multipart calls driven one by one (Create, UploadPart, Complete, Abort), since resuming needs
  * the upload id and each part's ETag. No conditional writes: Swift refuses `If-None-Match`, and
- * the file index decides every name instead. Every failure becomes one clean FexError line.
+ * the file index decides every name instead. Every failure becomes one clean FexError line
+ * (s3-failures.ts); the log says when the store is lost and when it is back.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -20,12 +21,21 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { FexError } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
 import type { HeldPart } from './file-index.js';
+import { isUnreachable, sdkReason, SERVICE, storeFailed, storeFailure } from './s3-failures.js';
 
 export class S3Objects {
+  /** Why the store was last found unreachable; undefined while it answers. */
+  private away: string | undefined;
+  /** Called when the store answers again after it was found unreachable. */
+  onBack: (() => void) | undefined;
+
   constructor(
     readonly client: S3Client,
     readonly bucket: string,
+    /** Where the transitions (lost, back) are written; none in tests of the storage alone. */
+    private readonly log?: Logger,
   ) {}
 
   async checkBucket(): Promise<void> {
@@ -114,7 +124,11 @@ export class S3Objects {
   /** SHA-256 of a whole object, read back: for an upload resumed away from its hash state. */
   async sha256(key: string): Promise<string> {
     const hash = createHash('sha256');
-    for await (const chunk of await this.get(key)) hash.update(chunk as Buffer);
+    const body = await this.get(key);
+    // The body can fail half-way (the store going away mid-read): heard like a failed call.
+    await this.call(async () => {
+      for await (const chunk of body) hash.update(chunk as Buffer);
+    });
     return hash.digest('hex');
   }
 
@@ -125,23 +139,36 @@ export class S3Objects {
   }
 
   private async call<T>(task: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await task();
+      result = await task();
     } catch (error) {
       if (error instanceof FexError) throw error;
+      if (isUnreachable(error)) this.lost(sdkReason(error));
       const name = (error as Error).name;
-      const missing = name === 'NoSuchKey' || name === 'NotFound';
-      const failure = storeFailed(`${name}: ${(error as Error).message}`);
-      if (missing) Object.defineProperty(failure, 'missing', { value: true });
+      const failure = storeFailure(error, this.bucket);
+      if (name === 'NoSuchKey' || name === 'NotFound')
+        Object.defineProperty(failure, 'missing', { value: true });
       throw failure;
     }
+    if (this.away !== undefined) this.back();
+    return result;
   }
-}
 
-function storeFailed(reason: string): FexError {
-  // One line for the client, whatever the SDK's message holds.
-  const line = reason.replace(/\s+/g, ' ').trim();
-  return new FexError('E_INTERNAL', { reason: `the object store failed (${line})` });
+  /** One error line when the store is first found away, not one per request meanwhile. */
+  private lost(reason: string): void {
+    if (this.away !== undefined) return;
+    this.away = reason;
+    this.log?.error(
+      `${SERVICE}: lost the bucket ${this.bucket} (${reason}); requests that need it fail with E_UNAVAILABLE until it is back`,
+    );
+  }
+
+  private back(): void {
+    this.away = undefined;
+    this.log?.info(`${SERVICE}: the bucket ${this.bucket} is back`);
+    this.onBack?.();
+  }
 }
 
 /** Whether a failure of S3Objects was "no such key". */

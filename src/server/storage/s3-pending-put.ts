@@ -165,7 +165,10 @@ export class S3PendingPut implements PendingPut {
       if (displaced.previous) await this.host.discard(displaced.previous.object);
       return stored;
     } catch (error) {
-      await this.abort();
+      // The store away before the object was whole: its parts stay for the next attempt.
+      if (!this.completed && error instanceof FexError && error.code === 'E_UNAVAILABLE')
+        await this.suspend();
+      else await this.abort();
       throw error;
     }
   }

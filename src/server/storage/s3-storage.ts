@@ -50,6 +50,12 @@ export class S3Storage implements Storage {
   private readonly active = new Set<string>();
   /** Hash states at part boundaries of uploads cut off in this process, for a local resume. */
   private readonly hashes = new Map<string, { uploadId: string; parts: number; hash: Hash }>();
+  /**
+   * Objects of deleted, renamed-over or replaced files whose deletion met the store away: the
+   * names are gone already, and the objects are deleted when the store is back (or at the next
+   * sweep). Kept in memory: a restart meanwhile leaves them as orphans (docs/storage.md).
+   */
+  private readonly leftovers = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly host: S3PutHost;
@@ -73,8 +79,16 @@ export class S3Storage implements Storage {
         else this.hashes.delete(id);
       },
       release: (id) => void this.active.delete(id),
-      discard: (object) => objects.delete(object).catch(() => undefined),
+      discard: (object) => objects.delete(object).catch(() => void this.leftovers.add(object)),
     };
+    objects.onBack = () => void this.deleteLeftovers();
+  }
+
+  /** Deletes the objects left over while the store was away; those it still cannot stay. */
+  private async deleteLeftovers(): Promise<void> {
+    const objects = [...this.leftovers];
+    this.leftovers.clear();
+    await eachLimited(objects, EXPIRE_CONCURRENCY, (object) => this.host.discard(object));
   }
 
   async open(): Promise<void> {
@@ -215,6 +229,7 @@ export class S3Storage implements Storage {
   private sweepPartials(): Promise<void> {
     this.sweeping ??= (async () => {
       try {
+        await this.deleteLeftovers();
         const stale = await this.index.stalePartials(Date.now() - this.partialTtlMs);
         for (const partial of stale) await this.abandon(partial);
       } catch {
