@@ -380,6 +380,28 @@ describe('a run of /store lines through a pipe', () => {
     for (const name of names) assert.ok(listed.stdout.includes(`${name}\n`), name);
   });
 
+  it('reads a script of more lines than it holds at once to its end', async () => {
+    // The script arrives long before the shell has run its lines: input pauses, then ends, and
+    // resuming the closed reader used to fail every line past 8192.
+    const user = await makeUser();
+    const stores = Array.from({ length: 9000 }, () => '/store missing.txt');
+    const r = await transcript(
+      user,
+      ['shell'],
+      lines(`/join 127.0.0.1 ${server.port}`, '/register Long', ...stores, '/leave'),
+    );
+    assert.equal(
+      r.output,
+      lines(
+        'Connection to the File Exchange Server is successful!',
+        'Welcome Long!',
+        ...stores.map(() => 'Error: File not found.'),
+        'Connection closed. Thank you!',
+      ),
+    );
+    assert.equal(r.code, 1);
+  });
+
   it('stores hundreds of small files, each line in order', async () => {
     const user = await makeUser();
     const names = Array.from({ length: 300 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
