@@ -8,8 +8,11 @@
 import { FexError, localIoError } from '../shared/errors.js';
 import type { PreparedStore, Session, Transferred } from './session.js';
 
-/** Most stores sent and not yet answered. */
-const WINDOW = 64;
+/**
+ * Most stores sent and not yet answered: as many as the server reads ahead of its answers
+ * (MAX_DETACHED in server/connection.ts), so it works on the next ones while a flush runs.
+ */
+const WINDOW = 256;
 /** How many files ahead are read while earlier ones are being sent. */
 const READ_AHEAD = 8;
 

@@ -46,8 +46,13 @@ export interface ConnectionServices {
   admitHandle?(connection: Connection, handle: string): void;
 }
 
-/** Most requests of one connection finishing in the background at once (backpressure). */
-const MAX_DETACHED = 64;
+/**
+ * Most requests of one connection finishing in the background at once (backpressure), and most
+ * body bytes they may hold together: 256 small stores of 1 KiB pipelined share a flush, while 64
+ * stores with 64 KiB bodies hold what they always could (docs/security.md, "The memory bound").
+ */
+export const MAX_DETACHED = 256;
+export const MAX_DETACHED_BODY_BYTES = 4 * 1024 * 1024;
 
 export class Connection {
   private acting: string | undefined;
@@ -58,6 +63,10 @@ export class Connection {
   private serving = false;
   /** Requests that detached from the stream and have not been answered yet. */
   private readonly detached = new Set<Promise<void>>();
+  /** The body bytes of the detached requests, together. */
+  private detachedBytes = 0;
+  /** Wakes serve() when a detached request is answered. */
+  private onAnswered: (() => void) | undefined;
   /** Resolves once every request read so far has been answered: answers keep request order. */
   private answered: Promise<void> = Promise.resolve();
   private closing = false;
@@ -166,7 +175,11 @@ export class Connection {
         if (!header) break;
         // A request that may not overlap sees the effects of every request before it.
         if (this.registry.get(header.type)?.handler.overlap !== true) await this.settled();
-        while (this.detached.size >= MAX_DETACHED) await Promise.race(this.detached);
+        while (
+          this.detached.size >= MAX_DETACHED ||
+          (this.detached.size > 0 && this.detachedBytes >= MAX_DETACHED_BODY_BYTES)
+        )
+          await new Promise<void>((resolve) => (this.onAnswered = resolve));
         this.serving = true;
         try {
           await this.start(header);
@@ -206,11 +219,19 @@ export class Connection {
     // Once detached, a later failure is handled below; never leave it unhandled here.
     done.catch(() => undefined);
     if ((await Promise.race([done, released])) === 'done') return;
+    const bytes = header.body ?? 0;
     const tracked: Promise<void> = run
       // Only writing can fail after detaching: the connection is gone, so hang up.
       .catch(() => void this.socket.destroy())
-      .finally(() => this.detached.delete(tracked));
+      .finally(() => {
+        this.detached.delete(tracked);
+        this.detachedBytes -= bytes;
+        const wake = this.onAnswered;
+        this.onAnswered = undefined;
+        wake?.();
+      });
     this.detached.add(tracked);
+    this.detachedBytes += bytes;
   }
 
   /** Resolves once every detached request has been answered. */

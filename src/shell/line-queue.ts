@@ -50,7 +50,8 @@ export class LineQueue {
 
   private take(): string | undefined {
     const line = this.lines.shift();
-    if (this.lines.length === LOW_WATER) this.rl.resume();
+    // Input that has ended closes readline, paused or not: resuming it then would throw.
+    if (this.lines.length === LOW_WATER && !this.ended) this.rl.resume();
     return line;
   }
 

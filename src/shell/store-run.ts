@@ -9,6 +9,7 @@
 import type { Config } from '@oclif/core';
 import { toFexError } from '../cli/base-command.js';
 import { messages } from '../client/messages.js';
+import { TickCork } from '../shared/tick-cork.js';
 import type { ShellClient } from '../client/shell-client.js';
 import type { LineResult } from './run-line.js';
 import { tokenize } from './tokenize.js';
@@ -40,14 +41,23 @@ export async function runStores(
   paths: readonly string[],
 ): Promise<LineResult> {
   let failed = false;
-  await client.storeMany(paths, (_index, outcome, handle) => {
-    if (outcome.ok) {
-      const { name, time } = outcome.file;
-      process.stdout.write(`${messages.uploaded(handle, name, time)}\n`);
-    } else {
-      failed = true;
-      process.stderr.write(`${toFexError(outcome.error).text}\n`);
-    }
-  });
+  // The lines of the stores answered in one turn leave in one write, not one system call (and
+  // one wake-up of the reader) each; an error line first lets the upload lines before it out.
+  const stdout = new TickCork(process.stdout);
+  try {
+    await client.storeMany(paths, (_index, outcome, handle) => {
+      if (outcome.ok) {
+        const { name, time } = outcome.file;
+        stdout.hold();
+        process.stdout.write(`${messages.uploaded(handle, name, time)}\n`);
+      } else {
+        failed = true;
+        stdout.release();
+        process.stderr.write(`${toFexError(outcome.error).text}\n`);
+      }
+    });
+  } finally {
+    stdout.release();
+  }
   return failed ? 'failed' : 'ok';
 }

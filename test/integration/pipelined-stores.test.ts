@@ -5,12 +5,17 @@
  * must print exactly what the lines print one by one.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
+  BIN,
+  cleanEnv,
   cleanup,
   makeUser,
   pluginFixture,
@@ -302,6 +307,99 @@ describe('a run of /store lines through a pipe', () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  it('sends up to 256 stores before the first answer', async () => {
+    // Fails, after FEX_TIMEOUT, with a window of 64: the relay holds every answer until it has
+    // seen all 200 stores, which such a client never sends.
+    const user = await makeUser();
+    const names = Array.from({ length: 200 }, (_, i) => `ahead-${String(i).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
+    const proxy = await answerHoldingRelay(server.port, names.length).start();
+    try {
+      const r = await transcript(
+        user,
+        ['shell'],
+        lines(
+          `/join 127.0.0.1 ${proxy.port}`,
+          '/register Deep',
+          ...names.map((name) => `/store ${name}`),
+          '/leave',
+        ),
+        { FEX_TIMEOUT: '10' },
+      );
+      assert.equal(
+        r.output,
+        lines(
+          'Connection to the File Exchange Server is successful!',
+          'Welcome Deep!',
+          ...names.map((name) => `Deep<TIME>: Uploaded ${name}`),
+          'Connection closed. Thank you!',
+        ),
+      );
+      assert.equal(r.code, 0);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('keeps every printed store when the server is killed right after the last line', async () => {
+    // Group commit answers hundreds of pipelined stores per flush: each line must still mean
+    // the file is stored, so a SIGKILL the moment the last line is read loses none of them.
+    const victim = await startServer();
+    const user = await makeUser();
+    const names = Array.from({ length: 600 }, (_, i) => `kept-${String(i).padStart(3, '0')}.bin`);
+    const contents = new Map(names.map((name) => [name, randomBytes(1024)]));
+    await Promise.all(names.map((name) => writeFile(join(user.home, name), contents.get(name)!)));
+    const shell = spawn(process.execPath, [BIN, 'shell'], {
+      cwd: user.home,
+      env: cleanEnv(user.home),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exited = once(shell, 'close');
+    // No /leave: the session is open when the server dies.
+    shell.stdin.end(
+      lines(`/join 127.0.0.1 ${victim.port}`, '/register Kept', ...names.map((n) => `/store ${n}`)),
+    );
+    const printed: string[] = [];
+    for await (const line of createInterface({ input: shell.stdout })) {
+      const uploaded = /^Kept<[^>]*>: Uploaded (.+)$/.exec(line)?.[1];
+      if (uploaded === undefined) continue;
+      printed.push(uploaded);
+      if (printed.length === names.length) victim.process.kill('SIGKILL');
+    }
+    await exited;
+    assert.equal(await victim.stop(), null);
+    assert.deepEqual(printed, names);
+    // The restarted server replays its journal: every printed file is there, byte for byte.
+    const again = await startServer({ dir: victim.dir });
+    for (const name of names)
+      assert.deepEqual(await readFile(join(victim.dir, name)), contents.get(name), name);
+    const listed = await user.run(['dir', '--server', again.address, '--handle', 'Reader']);
+    assert.equal(listed.code, 0, listed.stderr);
+    for (const name of names) assert.ok(listed.stdout.includes(`${name}\n`), name);
+  });
+
+  it('reads a script of more lines than it holds at once to its end', async () => {
+    // The script arrives long before the shell has run its lines: input pauses, then ends, and
+    // resuming the closed reader used to fail every line past 8192.
+    const user = await makeUser();
+    const stores = Array.from({ length: 9000 }, () => '/store missing.txt');
+    const r = await transcript(
+      user,
+      ['shell'],
+      lines(`/join 127.0.0.1 ${server.port}`, '/register Long', ...stores, '/leave'),
+    );
+    assert.equal(
+      r.output,
+      lines(
+        'Connection to the File Exchange Server is successful!',
+        'Welcome Long!',
+        ...stores.map(() => 'Error: File not found.'),
+        'Connection closed. Thank you!',
+      ),
+    );
+    assert.equal(r.code, 1);
   });
 
   it('stores hundreds of small files, each line in order', async () => {
