@@ -276,9 +276,16 @@ async function smallRuns({ opts, dir, runs, serve, s3Args, bucket, client, sdk }
     writeFileSync(join(files, name), Buffer.alloc(KiB, i % 251));
     names.push(name);
   }
-  const local = await serve('small-local');
-  const s3Bucket = await bucket();
-  const s3 = await serve('small-s3', s3Args(s3Bucket, 'small'));
+  // A name has one owner, so each round stores into servers (and a bucket) of its own: a second
+  // round's new handle would otherwise be refused every name the first round's handle owns.
+  const serversOf = async (run) => {
+    const s3Bucket = await bucket();
+    return {
+      s3Bucket,
+      local: await serve(`small-local-${run}`),
+      s3: await serve(`small-s3-${run}`, s3Args(s3Bucket, `small${run}`)),
+    };
+  };
   const samples = {};
   const add = (name, ms) => {
     (samples[name] ??= []).push(ms);
@@ -305,12 +312,12 @@ async function smallRuns({ opts, dir, runs, serve, s3Args, bucket, client, sdk }
     if (uploaded !== count) throw new Error(`fex ${label}: ${uploaded} of ${count} stored`);
     add(`fex ${label} (one shell session)`, result.ms);
   };
-  const puts = async (run) => {
+  const puts = async (bucketName, run) => {
     const t0 = performance.now();
     for (const name of names)
       await client.send(
         new sdk.PutObjectCommand({
-          Bucket: s3Bucket,
+          Bucket: bucketName,
           Key: `sdk-${run}/${name}`,
           Body: Buffer.alloc(KiB, 1),
         }),
@@ -318,7 +325,12 @@ async function smallRuns({ opts, dir, runs, serve, s3Args, bucket, client, sdk }
     add('SDK PutObject, one after another', performance.now() - t0);
   };
   for (let run = 1; run <= runs; run++) {
-    const order = [() => shell('local', local, run), () => shell('S3', s3, run), () => puts(run)];
+    const { s3Bucket, local, s3 } = await serversOf(run);
+    const order = [
+      () => shell('local', local, run),
+      () => shell('S3', s3, run),
+      () => puts(s3Bucket, run),
+    ];
     for (let i = 0; i < order.length; i++) {
       await settle();
       await order[(i + run - 1) % order.length]();
