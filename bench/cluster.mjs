@@ -29,6 +29,7 @@ import { pipeline } from 'node:stream/promises';
 import { register, runFex, startServer } from './lib/fex.mjs';
 import { makeRandomFile } from './lib/files.mjs';
 import { settle } from './lib/settle.mjs';
+import { prettify } from './lib/report-markdown.mjs';
 import { KiB, MiB, check, formatSize, log, median, round, sha256File } from './lib/util.mjs';
 
 const PART = 8 * MiB;
@@ -129,6 +130,7 @@ export async function clusterSection(opts, work) {
     });
     mkdirSync(opts.out, { recursive: true });
     writeFileSync(join(opts.out, 'cluster.md'), clusterMarkdown(result));
+    await prettify(join(opts.out, 'cluster.md'));
     log(`cluster: wrote ${join(opts.out, 'cluster.md')}`);
     return result;
   } finally {
