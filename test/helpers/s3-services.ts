@@ -3,7 +3,7 @@
  * variables `npm test` sets), and what those tests do with an S3 server.
  */
 import { randomBytes } from 'node:crypto';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -13,7 +13,7 @@ import {
   AbortMultipartUploadCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { startServer, type RunningServer } from './harness.js';
+import { cleanup, startServer, type RunningServer } from './harness.js';
 import { S3_TEST_ACCOUNT, serviceFor } from './services.js';
 
 const SERVICE = { FEX_TEST_S3_ENDPOINT: 's3', FEX_TEST_REDIS_URL: 'redis' } as const;
@@ -57,6 +57,32 @@ export function testS3Client(endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/**
+ * A client for a test file, and the buckets it makes: each is dropped, the client destroyed and
+ * the harness cleaned up once the file's tests are over.
+ */
+export function fileBuckets(endpoint: string): {
+  client: S3Client;
+  /** A new bucket (or `bucket`, made elsewhere), dropped after the file. */
+  bucket(existing?: string): Promise<string>;
+} {
+  const client = testS3Client(endpoint);
+  const buckets = new Set<string>();
+  after(async () => {
+    for (const bucket of buckets) await dropBucket(client, bucket).catch(() => undefined);
+    client.destroy();
+    await cleanup();
+  });
+  return {
+    client,
+    async bucket(existing) {
+      const bucket = existing ?? (await newBucket(client));
+      buckets.add(bucket);
+      return bucket;
+    },
+  };
 }
 
 /** A new, uniquely named, empty bucket. */

@@ -275,45 +275,12 @@ describe('a run of /store lines through a pipe', () => {
     assert.equal(await readFile(join(server.dir, 'taken.txt'), 'utf8'), 'first');
   });
 
-  it('sends the run of stores without waiting for each answer', async () => {
-    // Fails, after FEX_TIMEOUT, if the shell stores line by line (storeRunsAsBuilt() false).
-    const names = ['p1.txt', 'p2.txt', 'p3.txt', 'p4.txt'];
-    const proxy = await answerHoldingRelay(server.port, names.length).start();
-    try {
-      const user = await makeUser();
-      await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
-      const r = await transcript(
-        user,
-        ['shell'],
-        lines(
-          `/join 127.0.0.1 ${proxy.port}`,
-          '/register Ahead',
-          ...names.map((name) => `/store ${name}`),
-          '/leave',
-        ),
-        { FEX_TIMEOUT: '10' },
-      );
-      assert.equal(
-        r.output,
-        lines(
-          'Connection to the File Exchange Server is successful!',
-          'Welcome Ahead!',
-          ...names.map((name) => `Ahead<TIME>: Uploaded ${name}`),
-          'Connection closed. Thank you!',
-        ),
-      );
-      assert.equal(r.code, 0);
-      assert.equal(proxy.counted.seen, names.length);
-    } finally {
-      await proxy.stop();
-    }
-  });
-
-  it('sends up to 256 stores before the first answer', async () => {
-    // Fails, after FEX_TIMEOUT, with a window of 64: the relay holds every answer until it has
-    // seen all 200 stores, which such a client never sends.
+  /**
+   * Stores `names` from one piped shell through a relay that holds every answer until it has
+   * seen all of them: a client that waits for an answer before sending the rest never finishes.
+   */
+  async function storeAheadOfAnswers(handle: string, names: readonly string[]): Promise<void> {
     const user = await makeUser();
-    const names = Array.from({ length: 200 }, (_, i) => `ahead-${String(i).padStart(3, '0')}`);
     await Promise.all(names.map((name) => writeFile(join(user.home, name), name)));
     const proxy = await answerHoldingRelay(server.port, names.length).start();
     try {
@@ -322,7 +289,7 @@ describe('a run of /store lines through a pipe', () => {
         ['shell'],
         lines(
           `/join 127.0.0.1 ${proxy.port}`,
-          '/register Deep',
+          `/register ${handle}`,
           ...names.map((name) => `/store ${name}`),
           '/leave',
         ),
@@ -332,15 +299,27 @@ describe('a run of /store lines through a pipe', () => {
         r.output,
         lines(
           'Connection to the File Exchange Server is successful!',
-          'Welcome Deep!',
-          ...names.map((name) => `Deep<TIME>: Uploaded ${name}`),
+          `Welcome ${handle}!`,
+          ...names.map((name) => `${handle}<TIME>: Uploaded ${name}`),
           'Connection closed. Thank you!',
         ),
       );
       assert.equal(r.code, 0);
+      assert.equal(proxy.counted.seen, names.length);
     } finally {
       await proxy.stop();
     }
+  }
+
+  it('sends the run of stores without waiting for each answer', async () => {
+    // Fails, after FEX_TIMEOUT, if the shell stores line by line (storeRunsAsBuilt() false).
+    await storeAheadOfAnswers('Ahead', ['p1.txt', 'p2.txt', 'p3.txt', 'p4.txt']);
+  });
+
+  it('sends up to 256 stores before the first answer', async () => {
+    // Fails, after FEX_TIMEOUT, with a window of 64: such a client never sends all 200.
+    const names = Array.from({ length: 200 }, (_, i) => `ahead-${String(i).padStart(3, '0')}`);
+    await storeAheadOfAnswers('Deep', names);
   });
 
   it('keeps every printed store when the server is killed right after the last line', async () => {

@@ -13,16 +13,15 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { pattern } from '../../src/testing/storage-contract.js';
-import { cleanup, makeUser, type RunningServer, type User } from '../helpers/harness.js';
+import { makeUser, type RunningServer, type User } from '../helpers/harness.js';
 import { SwitchRelay } from '../helpers/switch-relay.js';
 import { until } from '../helpers/until.js';
 import {
   dropBucket,
-  newBucket,
+  fileBuckets,
   objectKeys,
   serveOnBucket,
   services,
-  testS3Client,
 } from '../helpers/s3-services.js';
 
 const AWAY = 'Error: The server cannot reach its object store. Please try again in a moment.\n';
@@ -30,17 +29,10 @@ const AWAY = 'Error: The server cannot reach its object store. Please try again 
 const found = services('FEX_TEST_S3_ENDPOINT');
 if (found) {
   const endpoint = found.FEX_TEST_S3_ENDPOINT;
-  const client = testS3Client(endpoint);
-  const buckets: string[] = [];
-  after(async () => {
-    for (const bucket of buckets) await dropBucket(client, bucket).catch(() => undefined);
-    client.destroy();
-    await cleanup();
-  });
+  const { client, bucket: ownBucket } = fileBuckets(endpoint);
 
   async function setUp(via: string): Promise<{ server: RunningServer; bucket: string; ann: User }> {
-    const bucket = await newBucket(client);
-    buckets.push(bucket);
+    const bucket = await ownBucket();
     const server = await serveOnBucket(bucket, via);
     const ann = await makeUser();
     const r = await ann.run(['register', 'Ann', '--server', server.address]);

@@ -12,19 +12,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pattern } from '../../src/testing/storage-contract.js';
-import { cleanup, makeUser, tempDir, type RunningServer, type User } from '../helpers/harness.js';
+import { makeUser, tempDir, type RunningServer, type User } from '../helpers/harness.js';
 import { rawConnect } from '../helpers/raw-client.js';
 import { SwitchRelay } from '../helpers/switch-relay.js';
 import { until } from '../helpers/until.js';
 import {
-  dropBucket,
-  newBucket,
+  fileBuckets,
   objectKeys,
   openUploads,
   s3Env,
   serveOnBucket,
   services,
-  testS3Client,
 } from '../helpers/s3-services.js';
 
 const MiB = 1024 * 1024;
@@ -34,20 +32,13 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const found = services('FEX_TEST_S3_ENDPOINT');
 if (found) {
   const endpoint = found.FEX_TEST_S3_ENDPOINT;
-  const client = testS3Client(endpoint);
-  const buckets: string[] = [];
-  after(async () => {
-    for (const bucket of buckets) await dropBucket(client, bucket).catch(() => undefined);
-    client.destroy();
-    await cleanup();
-  });
+  const { client, bucket: ownBucket } = fileBuckets(endpoint);
 
   /** `fex serve` on a bucket of its own (or `bucket`), reaching the store at `via`. */
   async function serveOn(
     options: { bucket?: string; dir?: string; via?: string; args?: string[]; port?: number } = {},
   ): Promise<{ server: RunningServer; bucket: string }> {
-    const bucket = options.bucket ?? (await newBucket(client));
-    if (!buckets.includes(bucket)) buckets.push(bucket);
+    const bucket = await ownBucket(options.bucket);
     const server = await serveOnBucket(bucket, options.via ?? endpoint, options);
     return { server, bucket };
   }
