@@ -8,7 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import { answerProblem } from '../protocol/answers.js';
 import type { Header } from '../protocol/constants.js';
-import { FexError, isErrorCode, localIoError, type ErrorDetails } from '../shared/errors.js';
+import {
+  FexError,
+  hasCode,
+  isErrorCode,
+  localIoError,
+  type ErrorDetails,
+} from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { printable } from './messages.js';
 import { Watchdog } from './watchdog.js';
@@ -55,7 +61,7 @@ async function readTrusted(path: string): Promise<string> {
 function clientSide(error: FexError): FexError;
 function clientSide(error: unknown): Error;
 function clientSide(error: unknown): Error {
-  if (error instanceof FexError && error.code === 'E_TIMEOUT')
+  if (hasCode(error, 'E_TIMEOUT'))
     return new FexError('SERVER_SILENT', { seconds: answerTimeoutMs() / 1000 });
   return error as Error;
 }
@@ -234,7 +240,7 @@ export class ClientConnection extends EventEmitter {
         this.receiving = true;
         await pending.onBody(header, this.watchdog.watch(this.reader.body()));
       } catch (error) {
-        if (error instanceof FexError && error.code === 'CONNECTION_LOST') {
+        if (hasCode(error, 'CONNECTION_LOST')) {
           pending.reject(this.lost(pending.action));
           throw error;
         }

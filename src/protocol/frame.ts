@@ -4,7 +4,7 @@
  * buffered whole: the reader hands them out chunk by chunk as the socket delivers them, and the
  * socket is only read again when the consumer asks for more (backpressure).
  */
-import { FexError } from '../shared/errors.js';
+import { FexError, hasCode } from '../shared/errors.js';
 import { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, type Header } from './constants.js';
 
 export function encodeHeader(header: Header): Buffer {
@@ -19,10 +19,7 @@ export function encodeHeader(header: Header): Buffer {
 
 /** Errors after which a stream of frames cannot go on: it is out of step, gone, or timed out. */
 export function isStreamFatal(error: unknown): error is FexError {
-  return (
-    error instanceof FexError &&
-    (error.code === 'E_BAD_FRAME' || error.code === 'E_TIMEOUT' || error.code === 'CONNECTION_LOST')
-  );
+  return hasCode(error, 'E_BAD_FRAME', 'E_TIMEOUT', 'CONNECTION_LOST');
 }
 
 function badFrame(reason: string): FexError {

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
-import { FexError } from '../shared/errors.js';
+import { FexError, hasCode } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import type { ByteBudget } from '../shared/byte-budget.js';
 import { FrameWriter, type EventFate } from '../protocol/frame-writer.js';
@@ -192,11 +192,11 @@ export class Connection {
     } catch (error) {
       // The stream cannot be resynchronised after a malformed frame: say why, then hang up.
       await this.settled();
-      if (error instanceof FexError && error.code === 'E_BAD_FRAME') {
+      if (hasCode(error, 'E_BAD_FRAME')) {
         this.endedBy = { reason: error.message, outcome: 'refused' };
         await this.answerError(undefined, error).catch(() => undefined);
       }
-      if (error instanceof FexError && error.code === 'E_TIMEOUT') {
+      if (hasCode(error, 'E_TIMEOUT')) {
         this.endedBy = { reason: error.message, outcome: 'cancelled' };
         await this.sendEvent({ event: 'closing', code: error.code, details: error.details });
         this.destroy();

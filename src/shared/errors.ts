@@ -306,6 +306,11 @@ function systemError(error: unknown) {
   return { code, known: code === undefined ? undefined : SYSTEM_ERRORS[code] };
 }
 
+/** Whether `error` is a FexError with one of `codes`. */
+export function hasCode(error: unknown, ...codes: ErrorCode[]): error is FexError {
+  return error instanceof FexError && (codes as string[]).includes(error.code);
+}
+
 /** Whether a system error means the disk has no room (ENOSPC, EDQUOT, EFBIG): the table says. */
 export function isDiskFull(error: unknown): boolean {
   return systemError(error).known?.full === true;

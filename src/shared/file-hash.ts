@@ -247,8 +247,8 @@ export function runningHash(
   prefix?: Hash,
   offThread: boolean | (() => boolean | undefined) = () => hashOffThread(size),
 ): RunningHash {
-  const inline = new InlineHash(prefix ?? createHash('sha256'));
   if (offThread === true) return threadHash(fd);
+  const inline = new InlineHash(prefix ?? createHash('sha256'));
   if (offThread === false || size < OFF_THREAD_MIN_BYTES) return inline;
   return new DecidingHash(inline, fd, offThread);
 }

@@ -1,4 +1,4 @@
-import { FexError } from '../../shared/errors.js';
+import { FexError, hasCode } from '../../shared/errors.js';
 import { isStreamFatal } from '../../protocol/frame.js';
 import { storeAgeMs } from '../expiry.js';
 import { coreHandler, type CoreServices } from '../core-services.js';
@@ -86,17 +86,13 @@ async function storeInSteps(
   } catch (error) {
     // A broken connection keeps what arrived, so the same upload can resume where it stopped;
     // so does a store or state that went away (E_UNAVAILABLE): what it acknowledged stays.
-    if (isStreamFatal(error) || isUnavailable(error)) {
+    if (isStreamFatal(error) || hasCode(error, 'E_UNAVAILABLE')) {
       await pending.suspend();
       const owner = ctx.connection.handle as string;
       ctx.server.log.info(`${owner}'s upload of ${name} was cut off (${error.code})`);
     } else await pending.abort();
     throw error;
   }
-}
-
-function isUnavailable(error: unknown): error is FexError {
-  return error instanceof FexError && error.code === 'E_UNAVAILABLE';
 }
 
 /** An upload. Nothing is visible under the name until the checksum matches and it is flushed. */

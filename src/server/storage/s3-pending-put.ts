@@ -9,7 +9,7 @@
  * object is deleted.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { FexError } from '../../shared/errors.js';
+import { FexError, hasCode } from '../../shared/errors.js';
 import type { FileIndex, HeldPart, PartialUpload } from './file-index.js';
 import { committedFile } from './meta-record.js';
 import type { S3Objects } from './s3-objects.js';
@@ -166,8 +166,7 @@ export class S3PendingPut implements PendingPut {
       return stored;
     } catch (error) {
       // The store away before the object was whole: its parts stay for the next attempt.
-      if (!this.completed && error instanceof FexError && error.code === 'E_UNAVAILABLE')
-        await this.suspend();
+      if (!this.completed && hasCode(error, 'E_UNAVAILABLE')) await this.suspend();
       else await this.abort();
       throw error;
     }
@@ -278,7 +277,5 @@ export class S3PendingPut implements PendingPut {
 }
 
 function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof FexError && (error.code === 'E_NOT_OWNER' || error.code === 'E_NAME_CLASH')
-  );
+  return hasCode(error, 'E_NOT_OWNER', 'E_NAME_CLASH');
 }

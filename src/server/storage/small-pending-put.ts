@@ -11,7 +11,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fdatasync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
-import { FexError } from '../../shared/errors.js';
+import { FexError, hasCode } from '../../shared/errors.js';
 import { committedFile } from './meta-record.js';
 import { ioError } from './fs-helpers.js';
 import type { PutHost } from './local-pending-put.js';
@@ -98,7 +98,7 @@ export class SmallPendingPut implements PendingPut {
       try {
         return this.createAside();
       } catch (error) {
-        if (!(error instanceof FexError && error.code === 'E_DISK_FULL')) throw error;
+        if (!hasCode(error, 'E_DISK_FULL')) throw error;
         if (!(await this.host.reclaim())) throw error;
         // Created anew ('wx'): what the failed attempt wrote goes first.
         rmSync(this.asidePath, { force: true });
