@@ -24,7 +24,7 @@ export function markdown(results) {
   if (large && !large.error) {
     lines.push(
       '',
-      `**Store and get of ${large.sizeText}** (median of ${large.runs} interleaved rounds, order rotated; SHA-256 of every copy verified). Limits: the Node pipe with 1 MiB buffers ("tuned pipe"), nc + fsync, dd conv=fsync; the rest is history. nc and dd go one way, so they bound store and get alike; their ratio column is fex's store.`,
+      `**Store and get of ${large.sizeText}** (median of ${large.runs} interleaved rounds, order rotated; SHA-256 of every copy verified; each contender starts with ${formatSize(large.freeMemoryWarmedBytes ?? 0)} of memory freed a moment before, see docs/performance.md). Limits: the Node pipe with 1 MiB buffers ("tuned pipe"), nc + fsync, dd conv=fsync; the rest is history. nc and dd go one way, so they bound store and get alike; their ratio column is fex's store.`,
       '',
       '| contender | median s | MiB/s | min–max s | ratio fex/this | CPU s client + server | client peak RSS MiB | server/receiver peak RSS MiB |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
