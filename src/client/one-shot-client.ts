@@ -13,7 +13,6 @@ import type { ChangeResult, Client, ClientOptions, StoreOptions, StoreResult } f
 import { Session, type DirOptions, type Progress } from './session.js';
 import { ClientState } from './state.js';
 import { ACTION } from './actions.js';
-import { downloadHint } from './download-hint.js';
 
 /** What a transfer cut by Ctrl-C tells its user: how it stands and how to go on. */
 interface Interruption {
@@ -153,8 +152,12 @@ export class OneShotClient implements Client {
   async get(name: string, output: string | undefined, progress?: Progress) {
     const server = await this.server(ACTION.get);
     const path = await (await import('./download.js')).destinationFor(name, output);
-    const hint = () =>
-      downloadHint(name, path, { again: 'run the same command again', bin: 'fex ' });
+    // Loaded when a download is cut short: the one thing it is for.
+    const hint = async () =>
+      (await import('./download-hint.js')).downloadHint(name, path, {
+        again: 'run the same command again',
+        bin: 'fex ',
+      });
     const interruption = { name, hint };
     return this.withSession(
       server,

@@ -20,12 +20,13 @@ import { ACTION } from './actions.js';
 import { answeredHandle, entryOf } from './file-entry.js';
 import { lazily } from './lazily.js';
 import { listFiles, type DirOptions } from './listing.js';
-import { prepareStore, type PreparedStore } from './prepare-store.js';
+import type { PreparedStore } from './prepare-store.js';
 
 // Loaded when a transfer needs them: `fex dir` and a run of small stores never do, and every
 // module costs start-up time (docs/performance.md).
 const downloads = lazily(() => import('./download.js'));
 const uploads = lazily(() => import('./upload.js'));
+const preparing = lazily(() => import('./prepare-store.js'));
 
 export type { DirOptions, PreparedStore, Progress };
 
@@ -109,6 +110,7 @@ export class Session extends EventEmitter {
    * takes it in the request itself, so the request can be sent without waiting for anything.
    */
   async prepareStore(path: string): Promise<PreparedStore> {
+    const { prepareStore } = await preparing();
     return prepareStore(path, this.info.bodies?.includes('store') === true);
   }
 

@@ -24,10 +24,39 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * alike, which is the whole trick of a look-alike name.
  */
 const INVISIBLE_CLASS = '[\\p{Default_Ignorable_Code_Point}\\p{Cf}\\p{Zl}\\p{Zp}]';
-const DECEPTIVE = new RegExp(INVISIBLE_CLASS, 'u');
-const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
-/** Every character that must not reach a terminal as it is: controls, and the deceptive ones. */
-export const UNPRINTABLE = new RegExp(`${CONTROL.source}|${INVISIBLE_CLASS}`, 'gu');
+/**
+ * None of those characters is ASCII (the unit tests check all 128), so a string with no
+ * character outside ASCII needs no look at the Unicode properties, nor at Unicode normal forms.
+ */
+// Any UTF-16 code unit past ASCII, surrogates included.
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The expressions built from the Unicode properties, made on first use: building them makes V8
+ * ask ICU for each property's set of characters, about 6 M instructions, which a one-shot `fex
+ * dir` of ASCII names would pay for nothing at every start (docs/performance.md, "Start-up").
+ */
+let invisibleSets: { deceptive: RegExp; all: RegExp; unprintable: RegExp } | undefined;
+function invisible() {
+  return (invisibleSets ??= {
+    deceptive: new RegExp(INVISIBLE_CLASS, 'u'),
+    all: new RegExp(INVISIBLE_CLASS, 'gu'),
+    unprintable: new RegExp(`${CONTROL.source}|${INVISIBLE_CLASS}`, 'gu'),
+  });
+}
+
+/**
+ * Every character that must not reach a terminal as it is: controls, and the deceptive ones.
+ * Global: `replace` with it; for `test`, make one without the flag from its source.
+ */
+export function unprintable(): RegExp {
+  return invisible().unprintable;
+}
+
+/** Whether `text` has an invisible or direction-changing character (see INVISIBLE_CLASS). */
+function hasInvisible(text: string): boolean {
+  return NON_ASCII.test(text) && invisible().deceptive.test(text);
+}
 // Lone surrogates cannot be encoded as UTF-8 and would change on the way to the disk.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -40,14 +69,15 @@ export function nameProblem(name: string): string | undefined {
     return `the name is longer than ${MAX_NAME_BYTES} bytes`;
   if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
   if (CONTROL.test(name)) return 'the name contains a control character';
-  if (DECEPTIVE.test(name)) return 'the name contains an invisible or direction-changing character';
+  if (hasInvisible(name)) return 'the name contains an invisible or direction-changing character';
   if (name.includes(':')) return 'the name contains ":"';
   if (name.startsWith('-')) return 'the name starts with "-"';
   if (/[. ]$/.test(name)) return 'the name ends with a dot or a space';
   if (/^\s|\s$/.test(name)) return 'the name starts or ends with white space';
   if (name.toLowerCase() === RESERVED_DIR) return 'the name is reserved for the server';
   if (WINDOWS_RESERVED.test(name)) return 'the name is reserved on Windows';
-  if (name !== name.normalize('NFC')) return 'the name is not in Unicode normal form C';
+  if (NON_ASCII.test(name) && name !== name.normalize('NFC'))
+    return 'the name is not in Unicode normal form C';
   return undefined;
 }
 
@@ -68,7 +98,8 @@ export function handleKey(handle: string): string {
  * dropped after NFKC too, which maps some visible-looking fillers (U+3164) to invisible ones.
  */
 export function nameKey(name: string): string {
-  return name.replace(INVISIBLE_ALL, '').normalize('NFKC').replace(INVISIBLE_ALL, '').toLowerCase();
+  const { all } = invisible();
+  return name.replace(all, '').normalize('NFKC').replace(all, '').toLowerCase();
 }
 
 /** Refuses a file name that breaks a rule (nameProblem) with E_BAD_NAME, saying which. */

@@ -7,7 +7,7 @@
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem, UNPRINTABLE } from '../protocol/names.js';
+import { handleProblem, nameProblem, unprintable } from '../protocol/names.js';
 import type { LogEvent, Outcome } from './logger.js';
 
 /** The connection as the log names it. */
@@ -18,8 +18,8 @@ export interface Who {
 
 /** Longest name or reason written to the log, in characters: it is read by people. */
 const MAX_SHOWN = 200;
-/** UNPRINTABLE without its global flag, whose `test()` would carry state between calls. */
-const UNSAFE = new RegExp(UNPRINTABLE.source, 'u');
+/** unprintable() without its global flag, whose `test()` would carry state between calls. */
+const UNSAFE = new RegExp(unprintable().source, 'u');
 
 /**
  * A client's string as the log shows it: as it is when it passes the rules, else quoted as
@@ -127,7 +127,7 @@ export function requestEvent(
     code: failure.code,
     reason,
     ...(stack ? { stack } : {}),
-    msg: `${who} ${asked(request)} ${outcome} (${failure.code}): ${reason.replace(UNPRINTABLE, '?')}`,
+    msg: `${who} ${asked(request)} ${outcome} (${failure.code}): ${reason.replace(unprintable(), '?')}`,
   };
 }
 

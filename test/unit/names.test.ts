@@ -7,7 +7,9 @@ import {
   MAX_NAME_BYTES,
   nameKey,
   nameProblem,
+  unprintable,
 } from '../../src/protocol/names.js';
+import { printable } from '../../src/client/messages.js';
 
 function assertRefused(names: string[]): void {
   for (const name of names)
@@ -175,5 +177,33 @@ describe('handleProblem', () => {
   it('handleKey ignores case', () => {
     assert.equal(handleKey('User1'), handleKey('uSER1'));
     assert.notEqual(handleKey('User1'), handleKey('User2'));
+  });
+});
+
+/**
+ * The Unicode-property expressions are built only for text with a character outside ASCII, and
+ * ASCII text skips them (and the NFC check): right only while no ASCII character is in their
+ * class. A property added to the class that holds one fails here.
+ */
+describe('the ASCII fast path', () => {
+  const ascii = Array.from({ length: 0x80 }, (_, code) => String.fromCharCode(code));
+  const isControl = (c: string) => c < ' ' || c === '\u007f';
+
+  it('finds no ASCII character in the Unicode-property class but the controls', () => {
+    const one = new RegExp(unprintable().source, 'u');
+    for (const c of ascii) assert.equal(one.test(c), isControl(c), `U+${c.charCodeAt(0)}`);
+  });
+
+  it('makes the same printable text with and without non-ASCII around it', () => {
+    for (const c of ascii) {
+      const expected = isControl(c) ? '?' : c;
+      assert.equal(printable(`a${c}b`), `a${expected}b`);
+      assert.equal(printable(`é${c}\u200b`), `é${expected}?`);
+    }
+  });
+
+  it('refuses an invisible character in a name that is ASCII but for it', () => {
+    assert.match(nameProblem('report\u200b.pdf') ?? '', /invisible/);
+    assert.equal(nameProblem('report.pdf'), undefined);
   });
 });
