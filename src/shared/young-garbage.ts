@@ -60,11 +60,12 @@ function youngInUse(): number {
  * Counts `bytes` just read from a peer (any connection of this process); once COLLECT_EVERY_BYTES
  * have been read since the last check, runs a scavenge unless the young generation holds more
  * than that (V8 will scavenge soon by itself, and a scavenge now would copy more than it frees).
+ * `young` reads that size (a test gives its own).
  */
-export function received(bytes: number): void {
+export function received(bytes: number, young: () => number = youngInUse): void {
   unswept += bytes;
   if (unswept < COLLECT_EVERY_BYTES) return;
   unswept = 0;
-  if (youngInUse() > COLLECT_EVERY_BYTES) return;
+  if (young() > COLLECT_EVERY_BYTES) return;
   collector()({ type: 'minor', execution: 'sync' });
 }
