@@ -1,28 +1,12 @@
 /** Peak RSS of the fex server and client at several file sizes: is it flat in the size? */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register, runFex, startServer } from '../lib/fex.mjs';
 import { makeRandomFile } from '../lib/files.mjs';
+import { readProbe, threadsOf } from '../lib/memory-probe.mjs';
 import { BENCH } from '../lib/paths.mjs';
 import { MiB, check, formatSize, log, readStatusKiB, resetPeak, round } from '../lib/util.mjs';
-
-/** The server's own account of its last peak (memory-probe.mjs), or null. */
-function atPeak(probe) {
-  try {
-    return JSON.parse(readFileSync(probe, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-function threads(pid) {
-  try {
-    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  } catch {
-    return null;
-  }
-}
 
 export async function memorySection(opts, work) {
   const dir = join(work, 'memory');
@@ -49,7 +33,7 @@ export async function memorySection(opts, work) {
       const src = join(dir, name);
       await makeRandomFile(src, size);
       const idle = readStatusKiB(server.pid, 'VmRSS');
-      const idleThreads = threads(server.pid);
+      const idleThreads = threadsOf(server.pid);
       rmSync(probe, { force: true });
       resetPeak(server.pid);
       const stored = check(
@@ -61,7 +45,7 @@ export async function memorySection(opts, work) {
         'fex store',
       );
       const serverStore = readStatusKiB(server.pid, 'VmHWM');
-      const storeAtPeak = atPeak(probe);
+      const storeAtPeak = readProbe(probe);
       rmSync(src);
       rmSync(probe, { force: true });
       resetPeak(server.pid);
@@ -88,7 +72,7 @@ export async function memorySection(opts, work) {
         // hashing thread ran (it adds 20-30 MiB, docs/performance.md).
         serverIdleThreads: idleThreads,
         serverStoreAtPeak: storeAtPeak,
-        serverGetAtPeak: atPeak(probe),
+        serverGetAtPeak: readProbe(probe),
         clientStorePeakKiB: stored.peakRssKiB,
         clientGetPeakKiB: got.peakRssKiB,
       });
