@@ -3,9 +3,13 @@
  * process's memory is made of whenever its RSS reaches a new peak: V8's heap (and within it the
  * young generation and the old space), memory outside the heap that V8 knows of (Buffers), and
  * the rest of the RSS (code, Node's and libc's own allocations). The bench reads the last line
- * after the run, to say which part a peak came from. The file is FEX_BENCH_MEMORY_PROBE.
+ * after the run, to say which part a peak came from. The file is FEX_BENCH_MEMORY_PROBE; deleting
+ * it starts a new peak (the memory section measures a store and then a get on one server). The
+ * thread count tells whether the hashing thread ran (it adds one, and 20-30 MiB). The bench's
+ * sections import `readProbe` and `threadsOf` from here; in their process, where
+ * FEX_BENCH_MEMORY_PROBE is not set, the module does nothing else.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 const file = process.env.FEX_BENCH_MEMORY_PROBE;
@@ -13,7 +17,26 @@ const MiB = 1024 * 1024;
 const mib = (bytes) => Math.round((bytes / MiB) * 10) / 10;
 let peak = 0;
 
+/** The thread count of a process (this one by default), or null. */
+export function threadsOf(pid = 'self') {
+  try {
+    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** What a probed process's last peak was made of, as it wrote it to `probe`; null if nothing yet. */
+export function readProbe(probe) {
+  try {
+    return JSON.parse(readFileSync(probe, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 function sample() {
+  if (peak > 0 && !existsSync(file)) peak = 0;
   const m = process.memoryUsage();
   if (m.rss <= peak) return;
   peak = m.rss;
@@ -27,6 +50,7 @@ function sample() {
     externalMiB: mib(m.external),
     arrayBuffersMiB: mib(m.arrayBuffers),
     restMiB: mib(m.rss - m.heapTotal - m.external),
+    threads: threadsOf(),
   };
   writeFileSync(file, `${JSON.stringify(line)}\n`);
 }

@@ -61,13 +61,18 @@ export function markdown(results) {
       '',
       '**Peak RSS by file size** (MiB; fresh server per size)',
       '',
-      '| size | server idle | server during store | server during get | client store | client get |',
-      '| --- | --- | --- | --- | --- | --- |',
+      '| size | server idle | server during store | server during get | client store | client get | server store peak: V8 heap / Buffers / rest, hashing thread |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
     );
-    for (const row of memory.sizes)
+    for (const row of memory.sizes) {
+      const p = row.serverStoreAtPeak;
+      const parts = p
+        ? `${p.heapTotalMiB} / ${p.externalMiB} / ${p.restMiB}, ${p.threads > row.serverIdleThreads ? 'yes' : 'no'}`
+        : 'n/a';
       lines.push(
-        `| ${row.sizeText} | ${mib(row.serverIdleRssKiB)} | ${mib(row.serverStorePeakKiB)} | ${mib(row.serverGetPeakKiB)} | ${mib(row.clientStorePeakKiB)} | ${mib(row.clientGetPeakKiB)} |`,
+        `| ${row.sizeText} | ${mib(row.serverIdleRssKiB)} | ${mib(row.serverStorePeakKiB)} | ${mib(row.serverGetPeakKiB)} | ${mib(row.clientStorePeakKiB)} | ${mib(row.clientGetPeakKiB)} | ${parts} |`,
       );
+    }
   }
   for (const set of [many, many10k]) {
     if (!set || set.error) continue;

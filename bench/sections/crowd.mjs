@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { startServer } from '../lib/fex.mjs';
+import { readProbe } from '../lib/memory-probe.mjs';
 import { BENCH } from '../lib/paths.mjs';
 import { settle } from '../lib/settle.mjs';
 import {
@@ -34,14 +35,6 @@ function files(pid) {
     hard: m ? Number(m[2]) : null,
     open: readdirSync(`/proc/${pid}/fd`).length,
   };
-}
-
-function readProbe(file) {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
 }
 
 function kernelLimit(name) {

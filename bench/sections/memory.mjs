@@ -1,8 +1,11 @@
 /** Peak RSS of the fex server and client at several file sizes: is it flat in the size? */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { register, runFex, startServer } from '../lib/fex.mjs';
 import { makeRandomFile } from '../lib/files.mjs';
+import { readProbe, threadsOf } from '../lib/memory-probe.mjs';
+import { BENCH } from '../lib/paths.mjs';
 import { MiB, check, formatSize, log, readStatusKiB, resetPeak, round } from '../lib/util.mjs';
 
 export async function memorySection(opts, work) {
@@ -13,11 +16,15 @@ export async function memorySection(opts, work) {
   );
   const rows = [];
   for (const size of sizes) {
-    // A fresh server per size: its peak RSS is then that of this size alone, reset or not.
+    // A fresh server per size: its peak RSS is then that of this size alone, reset or not. The
+    // probe says what each peak was made of; removing its file starts the next peak.
+    const probe = join(dir, 'server-at-peak.json');
     const server = await startServer({
       root: opts.root,
       dir: join(dir, 'server'),
       home: join(dir, 'server-home'),
+      nodeArgs: ['--import', pathToFileURL(join(BENCH, 'lib', 'memory-probe.mjs')).href],
+      env: { FEX_BENCH_MEMORY_PROBE: probe },
     });
     try {
       const home = join(dir, 'client-home');
@@ -26,6 +33,8 @@ export async function memorySection(opts, work) {
       const src = join(dir, name);
       await makeRandomFile(src, size);
       const idle = readStatusKiB(server.pid, 'VmRSS');
+      const idleThreads = threadsOf(server.pid);
+      rmSync(probe, { force: true });
       resetPeak(server.pid);
       const stored = check(
         await runFex(opts.root, ['store', src, '--server', server.address], {
@@ -36,7 +45,9 @@ export async function memorySection(opts, work) {
         'fex store',
       );
       const serverStore = readStatusKiB(server.pid, 'VmHWM');
+      const storeAtPeak = readProbe(probe);
       rmSync(src);
+      rmSync(probe, { force: true });
       resetPeak(server.pid);
       const got = check(
         await runFex(
@@ -57,6 +68,11 @@ export async function memorySection(opts, work) {
         serverIdleRssKiB: idle,
         serverStorePeakKiB: serverStore,
         serverGetPeakKiB: serverGet,
+        // What the server's peaks were made of; `threads` above `serverIdleThreads` means the
+        // hashing thread ran (it adds 20-30 MiB, docs/performance.md).
+        serverIdleThreads: idleThreads,
+        serverStoreAtPeak: storeAtPeak,
+        serverGetAtPeak: readProbe(probe),
         clientStorePeakKiB: stored.peakRssKiB,
         clientGetPeakKiB: got.peakRssKiB,
       });

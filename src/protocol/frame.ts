@@ -5,6 +5,7 @@
  * socket is only read again when the consumer asks for more (backpressure).
  */
 import { FexError, hasCode } from '../shared/errors.js';
+import { received } from '../shared/young-garbage.js';
 import { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, type Header } from './constants.js';
 
 export function encodeHeader(header: Header): Buffer {
@@ -160,6 +161,7 @@ export class FrameReader {
       this.headerStarted ??= this.bodyLeft === 0 ? Date.now() : undefined;
       this.chunks.push(chunk);
       this.buffered += chunk.length;
+      received(chunk.length);
     }
     return true;
   }
