@@ -94,6 +94,7 @@ export async function openStorage(
     ...(settings.s3PartSize === undefined ? {} : { partSize: settings.s3PartSize }),
     ...(partialTtlMs === undefined ? {} : { partialTtlMs }),
     describe: formatS3Location(s3),
+    ...(log ? { log } : {}),
   });
 }
 
