@@ -72,6 +72,7 @@ if (found) {
     const open = async (index: RedisFileIndex, options: S3StorageOptions = {}) => {
       const storage = new S3Storage(new S3Objects(client, name), index, {
         prefix: 'team/',
+        indexId: 'cluster',
         ...options,
       });
       await storage.open();
@@ -87,7 +88,7 @@ if (found) {
       keys: () => objectKeys(client, name, 'team/'),
       /** Plants an orphan and waits for a sweep to delete it: a whole sweep ran meanwhile. */
       sweptOnce: async () => {
-        const key = `team/objects/${randomUUID()}`;
+        const key = `team/objects/cluster/${randomUUID()}`;
         await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: 'orphan' }));
         await until('a sweep deleting a planted orphan', async () => {
           return !(await objectKeys(client, name, 'team/')).includes(key);

@@ -1,6 +1,6 @@
 /**
  * The object-storage backend: each file's bytes are one object under a private key
- * (`PREFIX/objects/<random>`), never under the file's name; the file index (file-index.ts) maps
+ * (`PREFIX/objects/ID/<random>`), never under the file's name; the file index (file-index.ts) maps
  * names to objects and decides ownership, so nothing half-written is ever listed or served, and
  * a replacement is one atomic switch in the index followed by the deletion of the old object.
  * Uploads are multipart (s3-pending-put.ts) and resumable on any server sharing the index.
@@ -40,6 +40,14 @@ export interface S3StorageOptions {
   describe?: string;
   /** Where a sweep that deleted orphaned objects says so; none in tests of the storage alone. */
   log?: Logger;
+  /**
+   * The lasting id of the file index these objects belong to (the cluster's id in Redis, else the
+   * server's own): new objects go under PREFIX/objects/ID/, and the orphan sweep looks there
+   * only, so it never judges an object another index names (a second server or cluster on the
+   * same prefix, a server of an older version, which writes PREFIX/objects/<random>). Without
+   * it, objects go directly under PREFIX/objects/ and nothing is swept as an orphan.
+   */
+  indexId?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -68,6 +76,9 @@ export class S3Storage implements Storage {
   private readonly host: S3PutHost;
   private readonly describe: string;
   private readonly log: Logger | undefined;
+  /** Where this index's objects go: PREFIX/objects/ID/ (or PREFIX/objects/ without an id). */
+  private readonly objectsDir: string;
+  private readonly indexId: string | undefined;
 
   constructor(
     private readonly objects: S3Objects,
@@ -79,6 +90,8 @@ export class S3Storage implements Storage {
     this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
     this.describe = options.describe ?? `the bucket ${objects.bucket}`;
     this.log = options.log;
+    this.indexId = options.indexId;
+    this.objectsDir = `${this.prefix}objects/${this.indexId === undefined ? '' : `${this.indexId}/`}`;
     this.sweepEvery = Math.min(this.partialTtlMs, 3_600_000);
     this.host = {
       objects,
@@ -229,7 +242,7 @@ export class S3Storage implements Storage {
   }
 
   private newObject(): string {
-    return `${this.prefix}objects/${randomUUID()}`;
+    return `${this.objectsDir}${randomUUID()}`;
   }
 
   /**
@@ -253,17 +266,18 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * Lists the objects under PREFIX/objects/, a page at a time, and deletes those older than the
+   * Lists this index's objects (PREFIX/objects/ID/), a page at a time, and deletes those older than the
    * partial-upload expiry that the index hands out as orphans: no file and no partial upload
    * names them, checked and marked in one atomic step that a commit of the object can never
    * interleave with (claimOrphans; docs/storage.md, "Orphans"). A store in flight is younger
    * than the expiry, or named by its partial upload, or refused at its commit.
    */
   private async sweepOrphans(): Promise<void> {
+    if (this.indexId === undefined) return;
     let count = 0;
     let bytes = 0;
     try {
-      for await (const page of this.objects.pages(`${this.prefix}objects/`)) {
+      for await (const page of this.objects.pages(this.objectsDir)) {
         const now = Date.now();
         const old = new Map<string, ListedObject>();
         for (const listed of page)
