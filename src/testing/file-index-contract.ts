@@ -274,5 +274,52 @@ export function fileIndexSuite(name: string, make: () => Promise<FileIndexFixtur
       }
       assert.equal(await fixture.index.count(), 20);
     });
+
+    it('hands out as orphans only the objects no file and no upload names', async () => {
+      const { index } = await fresh();
+      const now = Date.now();
+      const kept = indexed('kept', 'Ann');
+      const renamed = indexed('before', 'Ann');
+      const removed = indexed('removed', 'Ann');
+      const replaced = indexed('replaced', 'Ann');
+      for (const file of [kept, renamed, removed, replaced]) await index.commit(file, now);
+      await index.rename('before', 'after', 'Ann', now);
+      await index.remove('removed', 'Ann', now);
+      await index.commit(indexed('replaced', 'Ann'), now);
+      const upload = partial('up');
+      await index.savePartial(upload);
+      const stray = 'objects/stray';
+      const all = [kept, renamed, removed, replaced].map((f) => f.object);
+      const claim = (at: number, retryBefore = at - 1000) =>
+        index.claimOrphans([...all, upload.object, stray], at, retryBefore);
+      assert.deepEqual(await claim(now), [removed.object, replaced.object, stray]);
+      // Handed out once: another sweep soon after leaves them to the first one...
+      assert.deepEqual(await claim(now + 1), []);
+      // ...and takes them again once that one had its time (its delete failed).
+      assert.deepEqual(await claim(now + 2, now + 1), [removed.object, replaced.object, stray]);
+      // An orphan is never committed after: the sweep is deleting its bytes.
+      await assert.rejects(
+        index.commit(indexed('late', 'Ann', { object: stray }), now),
+        (error: { code: string; message: string }) =>
+          error.code === 'E_INTERNAL' && /removed as an orphan/.test(error.message),
+      );
+      assert.equal(await index.get('late'), undefined);
+      // The upload's object is named until its commit, and the file's from then on.
+      await index.commit(indexed('up.bin', 'Ann', { object: upload.object }), now, 'up');
+      assert.deepEqual(await claim(now + 3, now + 3), [removed.object, replaced.object, stray]);
+      assert.equal((await index.get('up.bin'))?.object, upload.object);
+    });
+
+    it('hands each orphan to one of the servers claiming at once', async () => {
+      const fixture = await fresh();
+      const other = fixture.twin ? keep(await fixture.twin()) : fixture.index;
+      const now = Date.now();
+      const strays = Array.from({ length: 50 }, (_, i) => `objects/stray-${i}`);
+      const [a, b] = await Promise.all([
+        fixture.index.claimOrphans(strays, now, now - 1000),
+        other.claimOrphans(strays, now, now - 1000),
+      ]);
+      assert.deepEqual([...a, ...b].sort(), [...strays].sort());
+    });
   });
 }

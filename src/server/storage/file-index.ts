@@ -56,6 +56,13 @@ export interface Displaced {
 /** What a rename gives: the record under its new name, and an expired record it displaced. */
 export type Renamed = { file: IndexedFile } & Displaced;
 
+/**
+ * How long the index remembers an object it handed out as an orphan (claimOrphans): a commit
+ * naming it within this time is refused. Far longer than any gap between an object's completion
+ * and its commit (milliseconds; seconds while the index retries).
+ */
+export const ORPHAN_MARK_MS = 7 * 24 * 60 * 60 * 1000;
+
 export interface FileIndex {
   /** Loads or connects; called once before use. */
   open(): Promise<void>;
@@ -107,4 +114,11 @@ export interface FileIndex {
   dropPartial(id: string, generation: number): Promise<boolean>;
   /** Partial uploads not changed since `before`: abandoned, to abort. */
   stalePartials(before: number): Promise<PartialUpload[]>;
+  /**
+   * Atomically, for each object key: when no file and no partial upload names it, marks it as an
+   * orphan (from then on commit() refuses to point a name at it, with E_INTERNAL) and hands it
+   * back for the caller to delete. An object another server claimed at or after `retryBefore`
+   * is left to it; marks older than ORPHAN_MARK_MS are forgotten.
+   */
+  claimOrphans(objects: string[], now: number, retryBefore: number): Promise<string[]>;
 }

@@ -14,6 +14,8 @@ export class IndexState {
   readonly order = new NameOrder();
   /** nameKey -> name, to find case and Unicode-form clashes without a scan. */
   readonly keys = new Map<string, string>();
+  /** object key -> name: whether a file still needs an object, for the orphan sweep. */
+  readonly objects = new Map<string, string>();
 
   live(name: string, now: number): IndexedFile | undefined {
     const file = this.files.get(name);
@@ -73,9 +75,13 @@ export class IndexState {
   }
 
   set(file: IndexedFile): void {
-    this.order.add(file.name, file.owner, this.files.get(file.name)?.owner);
+    const replaced = this.files.get(file.name);
+    if (replaced && this.objects.get(replaced.object) === file.name)
+      this.objects.delete(replaced.object);
+    this.order.add(file.name, file.owner, replaced?.owner);
     this.files.set(file.name, file);
     this.keys.set(nameKey(file.name), file.name);
+    this.objects.set(file.object, file.name);
   }
 
   drop(name: string): void {
@@ -83,6 +89,7 @@ export class IndexState {
     if (!file) return;
     this.order.remove(name, file.owner);
     this.files.delete(name);
+    if (this.objects.get(file.object) === name) this.objects.delete(file.object);
     // A file renamed to a name of the same key (a change of case) holds the key now.
     if (this.keys.get(nameKey(name)) === name) this.keys.delete(nameKey(name));
   }

@@ -13,11 +13,18 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RESERVED_DIR } from '../../protocol/names.js';
 import { writeDurably } from '../durable-file.js';
-import type { Displaced, FileIndex, IndexedFile, PartialUpload, Renamed } from './file-index.js';
+import {
+  ORPHAN_MARK_MS,
+  type Displaced,
+  type FileIndex,
+  type IndexedFile,
+  type PartialUpload,
+  type Renamed,
+} from './file-index.js';
 import { ioError } from './fs-helpers.js';
 import { GroupCommit } from './group-commit.js';
 import { IndexState } from './index-rules.js';
-import { isExpired } from './meta-record.js';
+import { isExpired, orphanedObject } from './meta-record.js';
 import type { ListOptions } from './storage.js';
 
 interface Line {
@@ -30,6 +37,11 @@ interface Line {
 export class LocalFileIndex implements FileIndex {
   private readonly state = new IndexState();
   private readonly partials = new Map<string, PartialUpload>();
+  /**
+   * Objects handed out as orphans, and when: a commit naming one is refused. In memory only: a
+   * restart ends every upload of this process, so none can commit such an object afterwards.
+   */
+  private readonly orphans = new Map<string, number>();
   private readonly path: string;
   private handle: FileHandle | undefined;
   private lines = 0;
@@ -89,6 +101,7 @@ export class LocalFileIndex implements FileIndex {
   }
 
   async commit(file: IndexedFile, now: number, partial?: string): Promise<Displaced> {
+    if (this.orphans.has(file.object)) throw orphanedObject(file.name);
     const displaced = this.state.commit(file, now);
     if (partial !== undefined) this.partials.delete(partial);
     await this.write({ f: file, ...(partial === undefined ? {} : { x: partial }) });
@@ -151,6 +164,19 @@ export class LocalFileIndex implements FileIndex {
 
   async stalePartials(before: number): Promise<PartialUpload[]> {
     return [...this.partials.values()].filter((partial) => partial.updated < before);
+  }
+
+  async claimOrphans(objects: string[], now: number, retryBefore: number): Promise<string[]> {
+    for (const [object, time] of this.orphans)
+      if (time < now - ORPHAN_MARK_MS) this.orphans.delete(object);
+    const pending = new Set([...this.partials.values()].map((partial) => partial.object));
+    // One synchronous pass: no commit of this process can come between the check and the mark.
+    return objects.filter((object) => {
+      if (this.state.objects.has(object) || pending.has(object)) return false;
+      if ((this.orphans.get(object) ?? -Infinity) >= retryBefore) return false;
+      this.orphans.set(object, now);
+      return true;
+    });
   }
 
   private apply(line: Line): void {

@@ -66,6 +66,13 @@ export function notOwner(file: { name: string; owner: string | null }, verb: str
   });
 }
 
+/** A commit refused because the orphan sweep took its object (the upload outlived the expiry). */
+export function orphanedObject(name: string): FexError {
+  return new FexError('E_INTERNAL', {
+    reason: `the bytes of ${name} were removed as an orphan before its commit (the upload took longer than the partial-upload expiry); store it again`,
+  });
+}
+
 /** Whether the file's expiry time has come by `now`. */
 export function isExpired(file: StoredFile, now = Date.now()): boolean {
   return file.expires !== undefined && file.expires <= now;

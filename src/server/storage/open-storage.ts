@@ -4,7 +4,9 @@
  * imported here, lazily, only when the S3 backend is chosen: one-shot client commands and the
  * default server never load it.
  */
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { RESERVED_DIR } from '../../protocol/names.js';
 import { FexError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { FileIndex } from './file-index.js';
@@ -59,6 +61,16 @@ export function fileIndexFor(dir: string, location: S3Location, redis?: Redis): 
 }
 
 /**
+ * The lasting id of the file index fileIndexFor gives: the cluster's id where it lives in Redis
+ * (one per database, and each bucket prefix there has its own objects folder anyway), else this
+ * server's own id, kept in its folder beside the index.
+ */
+async function indexId(dir: string, redis?: Redis): Promise<string> {
+  if (redis) return (await import('../state/cluster-id.js')).clusterServerId(redis);
+  return (await import('../server-id.js')).loadServerId(join(dir, RESERVED_DIR));
+}
+
+/**
  * The storage for these settings; undefined for the default (FexServer then opens the local
  * folder exactly as without settings).
  */
@@ -90,10 +102,12 @@ export async function openStorage(
   });
   const objects = new S3Objects(client, s3.bucket, log);
   return new S3Storage(objects, fileIndexFor(dir, s3, redis), {
+    indexId: await indexId(dir, redis),
     prefix: s3.prefix,
     ...(settings.s3PartSize === undefined ? {} : { partSize: settings.s3PartSize }),
     ...(partialTtlMs === undefined ? {} : { partialTtlMs }),
     describe: formatS3Location(s3),
+    ...(log ? { log } : {}),
   });
 }
 

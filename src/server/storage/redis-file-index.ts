@@ -11,8 +11,15 @@ import type { Redis } from 'ioredis';
 import { FexError } from '../../shared/errors.js';
 import { byCodePoint } from '../../shared/code-point-order.js';
 import { nameKey } from '../../protocol/names.js';
-import type { Displaced, FileIndex, IndexedFile, PartialUpload, Renamed } from './file-index.js';
-import { notOwner } from './meta-record.js';
+import {
+  ORPHAN_MARK_MS,
+  type Displaced,
+  type FileIndex,
+  type IndexedFile,
+  type PartialUpload,
+  type Renamed,
+} from './file-index.js';
+import { notOwner, orphanedObject } from './meta-record.js';
 import * as scripts from './redis-index-scripts.js';
 import { onRedis } from '../state/state-down.js';
 import type { ListOptions } from './storage.js';
@@ -22,7 +29,11 @@ type Reply = [string, ...string[]] | null;
 export class RedisFileIndex implements FileIndex {
   private readonly fileKeys: string[];
   private readonly partialKeys: string[];
+  /** The orphans handed out (sorted set object -> ms), and the objects map's ready mark. */
+  private readonly orphanKeys: [string, string];
   private readonly shas = new Map<string, string>();
+  /** Whether the objects map is known complete (built here, or found marked ready). */
+  private mapped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -30,7 +41,8 @@ export class RedisFileIndex implements FileIndex {
   ) {
     const k = (name: string) => `${keyPrefix}${name}`;
     this.partialKeys = [k('partials'), k('partial-generations'), k('partial-times')];
-    this.fileKeys = [k('files'), k('names'), k('keys'), k('owners'), k('expiry')];
+    this.fileKeys = [k('files'), k('names'), k('keys'), k('owners'), k('expiry'), k('objects')];
+    this.orphanKeys = [k('orphans'), k('objects-ready')];
   }
 
   async open(): Promise<void> {
@@ -85,7 +97,10 @@ export class RedisFileIndex implements FileIndex {
   async commit(file: IndexedFile, now: number, partial?: string): Promise<Displaced> {
     const { name, owner, expires } = file;
     const args = [now, name, nameKey(name), owner ?? '', json(file), expires ?? '', partial ?? ''];
-    const [, previous] = decide(name, await this.files(scripts.COMMIT, args, true));
+    const keys = [...this.fileKeys, ...this.partialKeys, this.orphanKeys[0]];
+    const reply = (await this.run(scripts.COMMIT, keys, [...args, file.object])) as Reply;
+    if (reply?.[0] === 'E_ORPHANED') throw orphanedObject(name);
+    const [, previous] = decide(name, reply);
     return previous ? { previous: record(name, previous) } : {};
   }
 
@@ -166,9 +181,41 @@ export class RedisFileIndex implements FileIndex {
     return stale;
   }
 
-  private files(script: string, args: Array<string | number>, withPartials = false) {
-    const keys = withPartials ? [...this.fileKeys, ...this.partialKeys] : this.fileKeys;
-    return this.run(script, keys, args) as Promise<Reply>;
+  async claimOrphans(objects: string[], now: number, retryBefore: number): Promise<string[]> {
+    if (objects.length === 0) return [];
+    if (!this.mapped) await this.mapObjects();
+    const map = this.fileKeys[5]!;
+    // Most objects listed are files': only the others go through the script, which checks again.
+    const named = await onRedis(() => this.redis.hmget(map, ...objects));
+    const unnamed = objects.filter((_, i) => named[i] === null);
+    if (unnamed.length === 0) return [];
+    const keys = [map, this.partialKeys[0]!, ...this.orphanKeys];
+    const args = [now, retryBefore, now - ORPHAN_MARK_MS, ...unnamed];
+    return (await this.run(scripts.CLAIM_ORPHANS, keys, args)) as string[];
+  }
+
+  /**
+   * Builds the objects map of an index written before it existed, one HSCAN page at a time
+   * (commits meanwhile keep it themselves), then marks it ready: until then no orphan is claimed.
+   */
+  private async mapObjects(): Promise<void> {
+    const [files, , , , , map] = this.fileKeys as [string, ...string[]];
+    const ready = this.orphanKeys[1];
+    if (!(await onRedis(() => this.redis.exists(ready)))) {
+      let cursor = '0';
+      do {
+        const [next, flat] = await onRedis(() => this.redis.hscan(files, cursor, 'COUNT', 500));
+        const names = flat.filter((_, i) => i % 2 === 0);
+        if (names.length > 0) await this.run(scripts.MAP_FILES, [files, map!], names);
+        cursor = next;
+      } while (cursor !== '0');
+      await onRedis(() => this.redis.set(ready, '1'));
+    }
+    this.mapped = true;
+  }
+
+  private files(script: string, args: Array<string | number>) {
+    return this.run(script, this.fileKeys, args) as Promise<Reply>;
   }
 
   /** EVALSHA, and EVAL once when the server does not know the script yet (or lost it). */

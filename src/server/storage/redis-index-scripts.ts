@@ -6,8 +6,10 @@
  * KEYS of the file scripts: 1 files (hash name -> record JSON without the name), 2 names (sorted
  * set, every score 0: ZRANGEBYLEX pages in byte order, which is code point order), 3 keys (hash
  * nameKey -> name: the case and Unicode-form clashes), 4 owners (hash owner -> count; "" is the
- * operator), 5 expiry (sorted set name -> expiry ms), then 6 partials (hash id -> JSON), 7 the
- * partials' generations (hash id -> n), 8 the partials' update times (sorted set id -> ms).
+ * operator), 5 expiry (sorted set name -> expiry ms), 6 objects (hash object key -> name: which
+ * objects files still need, for the orphan sweep), then 7 partials (hash id -> JSON), 8 the
+ * partials' generations (hash id -> n), 9 the partials' update times (sorted set id -> ms), 10
+ * orphans (sorted set object key -> ms it was handed out as an orphan: never committed after).
  * ARGV[1] is always the caller's clock, `now`, in ms.
  */
 
@@ -24,17 +26,20 @@ local function ownerOf(r)
   return r.owner
 end
 local function drop(name, json, key)
+  local r = cjson.decode(json)
   redis.call('HDEL', KEYS[1], name)
   redis.call('ZREM', KEYS[2], name)
   redis.call('ZREM', KEYS[5], name)
-  redis.call('HINCRBY', KEYS[4], ownerOf(cjson.decode(json)), -1)
+  redis.call('HINCRBY', KEYS[4], ownerOf(r), -1)
   if redis.call('HGET', KEYS[3], key) == name then redis.call('HDEL', KEYS[3], key) end
+  if redis.call('HGET', KEYS[6], r.object) == name then redis.call('HDEL', KEYS[6], r.object) end
 end
 local function put(name, json, key, owner, expires)
   redis.call('HSET', KEYS[1], name, json)
   redis.call('ZADD', KEYS[2], 0, name)
   redis.call('HSET', KEYS[3], key, name)
   redis.call('HINCRBY', KEYS[4], owner, 1)
+  redis.call('HSET', KEYS[6], cjson.decode(json).object, name)
   if expires then redis.call('ZADD', KEYS[5], expires, name) else redis.call('ZREM', KEYS[5], name) end
 end
 -- The replacement and clash rules of a store of name (key) by owner; nil when allowed.
@@ -57,8 +62,12 @@ export const CHECK = `${PRELUDE}
 return refusal(ARGV[2], ARGV[3], ARGV[4]) or {'OK'}
 `;
 
-/** ARGV: now, name, key, owner, record JSON, expires ('' for none), partial id ('' for none). */
+/**
+ * ARGV: now, name, key, owner, record JSON, expires ('' for none), partial id ('' for none),
+ * object key. An object handed out as an orphan is never committed: its deletion is under way.
+ */
 export const COMMIT = `${PRELUDE}
+if redis.call('ZSCORE', KEYS[10], ARGV[8]) then return {'E_ORPHANED'} end
 local refused = refusal(ARGV[2], ARGV[3], ARGV[4])
 if refused then return refused end
 local cur = redis.call('HGET', KEYS[1], ARGV[2])
@@ -67,9 +76,9 @@ local expires = nil
 if ARGV[6] ~= '' then expires = ARGV[6] end
 put(ARGV[2], ARGV[5], ARGV[3], ARGV[4], expires)
 if ARGV[7] ~= '' then
-  redis.call('HDEL', KEYS[6], ARGV[7])
   redis.call('HDEL', KEYS[7], ARGV[7])
-  redis.call('ZREM', KEYS[8], ARGV[7])
+  redis.call('HDEL', KEYS[8], ARGV[7])
+  redis.call('ZREM', KEYS[9], ARGV[7])
 end
 return {'OK', cur or ''}
 `;
@@ -147,4 +156,44 @@ if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
   return 1
 end
 return 0
+`;
+
+/**
+ * KEYS: objects, partials, orphans, the objects map's ready mark. ARGV: now, retryBefore,
+ * forgetBefore, object keys. The keys no file and no partial upload names, marked as orphans
+ * (those another server marked at or after retryBefore are its to delete). Nothing until the
+ * objects map is complete (MAP_FILES), since a missing entry would read as an orphan.
+ */
+export const CLAIM_ORPHANS = `
+if redis.call('EXISTS', KEYS[4]) == 0 then return {} end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[3])
+local pending = nil
+local claimed = {}
+for i = 4, #ARGV do
+  local o = ARGV[i]
+  if redis.call('HEXISTS', KEYS[1], o) == 0 then
+    if not pending then
+      pending = {}
+      for _, json in ipairs(redis.call('HVALS', KEYS[2])) do pending[cjson.decode(json).object] = true end
+    end
+    local mark = redis.call('ZSCORE', KEYS[3], o)
+    if not pending[o] and (not mark or tonumber(mark) < tonumber(ARGV[2])) then
+      redis.call('ZADD', KEYS[3], ARGV[1], o)
+      claimed[#claimed + 1] = o
+    end
+  end
+end
+return claimed
+`;
+
+/**
+ * KEYS: files, objects. ARGV: names. Enters the objects of those still stored in the objects map:
+ * builds it, one HSCAN page at a time, for an index written before the map existed.
+ */
+export const MAP_FILES = `
+for i = 1, #ARGV do
+  local json = redis.call('HGET', KEYS[1], ARGV[i])
+  if json then redis.call('HSET', KEYS[2], cjson.decode(json).object, ARGV[i]) end
+end
+return 1
 `;

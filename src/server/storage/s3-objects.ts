@@ -3,7 +3,7 @@
  * OpenStack Swift's s3api all support: PutObject, GetObject with Range, DeleteObject (one key:
  * Swift wants Content-MD5 on DeleteObjects, which the SDK no longer sends), HeadBucket, and the
  * multipart calls driven one by one (Create, UploadPart, Complete, Abort), since resuming needs
- * the upload id and each part's ETag. No conditional writes: Swift refuses `If-None-Match`, and
+ * the upload id and each part's ETag, and ListObjectsV2 for the orphan sweep. No conditional writes: Swift refuses `If-None-Match`, and
  * the file index decides every name instead. Every failure becomes one clean FexError line
  * (s3-failures.ts); the log says when the store is lost and when it is back.
  */
@@ -16,6 +16,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -24,6 +25,14 @@ import { FexError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { HeldPart } from './file-index.js';
 import { isUnreachable, sdkReason, SERVICE, storeFailed, storeFailure } from './s3-failures.js';
+
+/** One object as a listing gives it. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** LastModified, ms since the epoch (S3 may date a multipart object at its initiation). */
+  modified: number;
+}
 
 export class S3Objects {
   /** Why the store was last found unreachable; undefined while it answers. */
@@ -130,6 +139,31 @@ export class S3Objects {
       for await (const chunk of body) hash.update(chunk as Buffer);
     });
     return hash.digest('hex');
+  }
+
+  /**
+   * The objects under `prefix`, one page (at most 1000) at a time: a sweep holds one page, never
+   * the whole listing.
+   */
+  async *pages(prefix: string): AsyncGenerator<ListedObject[]> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+        ),
+      );
+      const listed: ListedObject[] = [];
+      for (const { Key, Size, LastModified } of page.Contents ?? [])
+        if (Key !== undefined && LastModified !== undefined)
+          listed.push({ key: Key, size: Size ?? 0, modified: LastModified.getTime() });
+      yield listed;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
   }
 
   async delete(key: string): Promise<void> {

@@ -1,20 +1,24 @@
 /**
  * The object-storage backend: each file's bytes are one object under a private key
- * (`PREFIX/objects/<random>`), never under the file's name; the file index (file-index.ts) maps
+ * (`PREFIX/objects/ID/<random>`), never under the file's name; the file index (file-index.ts) maps
  * names to objects and decides ownership, so nothing half-written is ever listed or served, and
  * a replacement is one atomic switch in the index followed by the deletion of the old object.
  * Uploads are multipart (s3-pending-put.ts) and resumable on any server sharing the index.
+ * Objects no record names (left by a crash, or by a delete while the store was away) are found
+ * by listing the bucket at each partial-upload sweep and deleted (sweepOrphans).
  * docs/storage.md, "S3 backend".
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FexError } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
 import { nameProblem } from '../../protocol/names.js';
 import { eachLimited } from './checkpoint.js';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from './s3-limits.js';
 import type { FileIndex, HeldPart, IndexedFile, PartialUpload } from './file-index.js';
 import { isExpired, publicView } from './meta-record.js';
-import { isMissing, type S3Objects } from './s3-objects.js';
+import { isMissing, type ListedObject, type S3Objects } from './s3-objects.js';
+import { SERVICE } from './s3-failures.js';
 import { S3PendingPut, type S3PutHost } from './s3-pending-put.js';
 import type {
   ExpireResult,
@@ -34,6 +38,16 @@ export interface S3StorageOptions {
   partialTtlMs?: number;
   /** How the bucket is named in a start-up failure, e.g. "s3://fex/team-a". */
   describe?: string;
+  /** Where a sweep that deleted orphaned objects says so; none in tests of the storage alone. */
+  log?: Logger;
+  /**
+   * The lasting id of the file index these objects belong to (the cluster's id in Redis, else the
+   * server's own): new objects go under PREFIX/objects/ID/, and the orphan sweep looks there
+   * only, so it never judges an object another index names (a second server or cluster on the
+   * same prefix, a server of an older version, which writes PREFIX/objects/<random>). Without
+   * it, objects go directly under PREFIX/objects/ and nothing is swept as an orphan.
+   */
+  indexId?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,10 +70,15 @@ export class S3Storage implements Storage {
    * sweep). Kept in memory: a restart meanwhile leaves them as orphans (docs/storage.md).
    */
   private readonly leftovers = new Set<string>();
+  private readonly sweepEvery: number;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly host: S3PutHost;
   private readonly describe: string;
+  private readonly log: Logger | undefined;
+  /** Where this index's objects go: PREFIX/objects/ID/ (or PREFIX/objects/ without an id). */
+  private readonly objectsDir: string;
+  private readonly indexId: string | undefined;
 
   constructor(
     private readonly objects: S3Objects,
@@ -70,6 +89,10 @@ export class S3Storage implements Storage {
     this.partSize = Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_PART_SIZE);
     this.partialTtlMs = options.partialTtlMs ?? DAY_MS;
     this.describe = options.describe ?? `the bucket ${objects.bucket}`;
+    this.log = options.log;
+    this.indexId = options.indexId;
+    this.objectsDir = `${this.prefix}objects/${this.indexId === undefined ? '' : `${this.indexId}/`}`;
+    this.sweepEvery = Math.min(this.partialTtlMs, 3_600_000);
     this.host = {
       objects,
       index,
@@ -100,10 +123,7 @@ export class S3Storage implements Storage {
       throw new FexError('SERVE_FAILED', { reason: `cannot use ${this.describe}: ${reason}` });
     }
     await this.sweepPartials();
-    this.sweeper = setInterval(
-      () => void this.sweepPartials(),
-      Math.min(this.partialTtlMs, 3_600_000),
-    );
+    this.sweeper = setInterval(() => void this.sweepPartials(), this.sweepEvery);
     this.sweeper.unref();
   }
 
@@ -222,16 +242,20 @@ export class S3Storage implements Storage {
   }
 
   private newObject(): string {
-    return `${this.prefix}objects/${randomUUID()}`;
+    return `${this.objectsDir}${randomUUID()}`;
   }
 
-  /** Aborts the multipart uploads nobody resumed in time; one server wins each (dropPartial). */
+  /**
+   * Aborts the multipart uploads nobody resumed in time; one server wins each (dropPartial).
+   * Then deletes the orphaned objects.
+   */
   private sweepPartials(): Promise<void> {
     this.sweeping ??= (async () => {
       try {
         await this.deleteLeftovers();
         const stale = await this.index.stalePartials(Date.now() - this.partialTtlMs);
         for (const partial of stale) await this.abandon(partial);
+        await this.sweepOrphans();
       } catch {
         // The index or the store is away: the next sweep tries again.
       } finally {
@@ -239,6 +263,44 @@ export class S3Storage implements Storage {
       }
     })();
     return this.sweeping;
+  }
+
+  /**
+   * Lists this index's objects (PREFIX/objects/ID/), a page at a time, and deletes those older than the
+   * partial-upload expiry that the index hands out as orphans: no file and no partial upload
+   * names them, checked and marked in one atomic step that a commit of the object can never
+   * interleave with (claimOrphans; docs/storage.md, "Orphans"). A store in flight is younger
+   * than the expiry, or named by its partial upload, or refused at its commit.
+   */
+  private async sweepOrphans(): Promise<void> {
+    if (this.indexId === undefined) return;
+    let count = 0;
+    let bytes = 0;
+    try {
+      for await (const page of this.objects.pages(this.objectsDir)) {
+        const now = Date.now();
+        const old = new Map<string, ListedObject>();
+        for (const listed of page)
+          if (listed.modified < now - this.partialTtlMs) old.set(listed.key, listed);
+        if (old.size === 0) continue;
+        const claimed = await this.index.claimOrphans(
+          [...old.keys()],
+          now,
+          now - this.sweepEvery / 2,
+        );
+        await eachLimited(claimed, EXPIRE_CONCURRENCY, async (key) => {
+          // Not deleted now (the store away): still unnamed, it is claimed again next sweep.
+          await this.objects.delete(key);
+          count += 1;
+          bytes += old.get(key)!.size;
+        });
+      }
+    } finally {
+      if (count > 0)
+        this.log?.info(
+          `${SERVICE}: deleted ${count} orphaned object${count === 1 ? '' : 's'} (${bytes} bytes) in ${this.describe}`,
+        );
+    }
   }
 
   private async abandon(partial: PartialUpload): Promise<void> {
