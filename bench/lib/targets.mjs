@@ -29,17 +29,23 @@ export function targets(results) {
   const list = [];
   const { large, many, many10k, concurrent, crowd, startup } = results;
   if (large && !large.error) {
-    const limits = 'the fastest of a 1 MiB-buffer Node pipe, nc + fsync and dd conv=fsync';
-    for (const [op, key] of [
-      ['store', 'storeVsBest'],
-      ['get', 'getVsBest'],
-    ])
+    for (const op of ['store', 'get']) {
+      const target = large.ratios[`${op}VsTarget`];
       list.push({
-        target: `${op} of ${large.sizeText}: at most 1.1x ${limits}`,
-        measured: large.ratios[key],
-        met: atMost(large.ratios[key], 1.1),
-        note: 'median of per-round ratios, each to the fastest limit of its round',
+        target: `${op} of ${large.sizeText}: at most 1.1x the 1 MiB-buffer Node pipe and nc + fsync`,
+        measured: target,
+        met: atMost(target, 1.1),
+        note: 'median of per-round ratios, each to the faster of the two in its round',
       });
+      // Reported beside the target, as the issue asks: against the best limit, the disk included.
+      const best = large.ratios[`${op}VsBest`];
+      list.push({
+        target: `${op} of ${large.sizeText}, beside it: at most 1.1x the fastest of those and dd conv=fsync`,
+        measured: best,
+        met: atMost(best, 1.1),
+        note: 'median of per-round ratios, each to the fastest limit of its round, the disk included',
+      });
+    }
     const growth = results.memory?.growth;
     if (growth) {
       const worst = Math.max(
