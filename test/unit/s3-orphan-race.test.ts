@@ -166,5 +166,26 @@ if (found) {
       assert.ok((await contents(server, 'old.txt')).equals(data));
       assert.equal(await connection.exists(`${prefix}objects-ready`), 1);
     });
+
+    it('completes the objects map at each sweep, so a file an older server committed keeps its object', async () => {
+      const { prefix, open, sweeper, keys, sweptOnce } = await place();
+      const connection = redis();
+      const server = await open(new RedisFileIndex(connection, prefix));
+      const data = pattern(3000, 4);
+      await store(server, 'kept.txt', 'Ann', data);
+      const first = await sweeper();
+      await sweptOnce();
+      await first.close();
+      const before = (await keys()).sort();
+      // As a server of the version before the map commits: the file, and no entry in the map.
+      const { object } = JSON.parse((await connection.hget(`${prefix}files`, 'kept.txt'))!) as {
+        object: string;
+      };
+      assert.equal(await connection.hdel(`${prefix}objects`, object), 1);
+      await sweeper();
+      await sweptOnce();
+      assert.deepEqual((await keys()).sort(), before);
+      assert.ok((await contents(server, 'kept.txt')).equals(data));
+    });
   });
 }
