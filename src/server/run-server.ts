@@ -41,7 +41,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     options.state === undefined
       ? undefined
       : (await import('./state/redis-client.js')).redisClient(options.state);
-  const storage = await openStorage(options.storage, dir, redis, log);
+  const storage = await openStorage(options.storage, dir, redis, log, state.serverId);
   const server = new FexServer({
     ...state,
     ...(storage ? { storage } : {}),

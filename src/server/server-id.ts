@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RESERVED_DIR } from '../protocol/names.js';
 import { mkdirDurably, writeDurably } from './durable-file.js';
 
 export async function loadServerId(bookkeepingDir: string): Promise<string> {
@@ -18,4 +19,12 @@ export async function loadServerId(bookkeepingDir: string): Promise<string> {
   await mkdirDurably(bookkeepingDir);
   await writeDurably(path, `${id}\n`, 0o644);
   return id;
+}
+
+/**
+ * The id a server goes by: its cluster's, when it shares state (`shared`, kept in Redis), else
+ * its own from its folder `dir`. The S3 backend files its objects under the same id.
+ */
+export function serverIdOf(dir: string, shared?: () => Promise<string>): Promise<string> {
+  return shared?.() ?? loadServerId(join(dir, RESERVED_DIR));
 }

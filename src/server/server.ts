@@ -13,7 +13,7 @@ import { Connection, type ConnectionServices, type ConnectionSocket } from './co
 import { HandlerRegistry } from './handler-registry.js';
 import { HandleRegistry, type HandleStore } from './handles.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { loadServerId } from './server-id.js';
+import { serverIdOf } from './server-id.js';
 import { ExpirySweeper } from './expiry.js';
 import { loadOperatorKey } from './operator-key.js';
 import { builtinPlugin } from './handlers/index.js';
@@ -180,8 +180,7 @@ export class FexServer {
       { core: true },
     );
     for (const plugin of this.options.plugins ?? []) this.registry.add(plugin);
-    this.identity = await (this.options.serverId?.() ??
-      loadServerId(join(this.options.dir, RESERVED_DIR)));
+    this.identity = await serverIdOf(this.options.dir, this.options.serverId);
     this.operatorKey = await loadOperatorKey(join(this.options.dir, RESERVED_DIR));
     await this.core.storage.open();
     // Files that expired while the server was down go before anyone can list them.

@@ -4,11 +4,10 @@
  * imported here, lazily, only when the S3 backend is chosen: one-shot client commands and the
  * default server never load it.
  */
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { RESERVED_DIR } from '../../protocol/names.js';
 import { FexError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
+import { serverIdOf } from '../server-id.js';
 import type { FileIndex } from './file-index.js';
 import { LocalFileIndex } from './local-file-index.js';
 import { LocalStorage } from './local-storage.js';
@@ -61,16 +60,6 @@ export function fileIndexFor(dir: string, location: S3Location, redis?: Redis): 
 }
 
 /**
- * The lasting id of the file index fileIndexFor gives: the cluster's id where it lives in Redis
- * (one per database, and each bucket prefix there has its own objects folder anyway), else this
- * server's own id, kept in its folder beside the index.
- */
-async function indexId(dir: string, redis?: Redis): Promise<string> {
-  if (redis) return (await import('../state/cluster-id.js')).clusterServerId(redis);
-  return (await import('../server-id.js')).loadServerId(join(dir, RESERVED_DIR));
-}
-
-/**
  * The storage for these settings; undefined for the default (FexServer then opens the local
  * folder exactly as without settings).
  */
@@ -79,6 +68,8 @@ export async function openStorage(
   dir: string,
   redis?: Redis,
   log?: Logger,
+  /** The cluster's id when the server shares state (as FexServer gets it); else its own. */
+  sharedServerId?: () => Promise<string>,
 ): Promise<Storage | undefined> {
   const { s3, partialTtlMs } = settings;
   if (!s3) return partialTtlMs === undefined ? undefined : new LocalStorage(dir, { partialTtlMs });
@@ -102,7 +93,9 @@ export async function openStorage(
   });
   const objects = new S3Objects(client, s3.bucket, log);
   return new S3Storage(objects, fileIndexFor(dir, s3, redis), {
-    indexId: await indexId(dir, redis),
+    // The file index's id is the server's: the cluster's where the index lives in Redis (one per
+    // database; each bucket prefix there has its own objects folder anyway), else its own.
+    indexId: await serverIdOf(dir, sharedServerId),
     prefix: s3.prefix,
     ...(settings.s3PartSize === undefined ? {} : { partSize: settings.s3PartSize }),
     ...(partialTtlMs === undefined ? {} : { partialTtlMs }),
