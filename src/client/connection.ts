@@ -17,6 +17,7 @@ import {
 } from '../shared/errors.js';
 import { FrameReader, isStreamFatal } from '../protocol/frame.js';
 import { printable } from './messages.js';
+import { SocketReads } from './socket-reads.js';
 import { Watchdog } from './watchdog.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import type { ServerAddress } from '../shared/address.js';
@@ -79,11 +80,15 @@ export class ClientConnection extends EventEmitter {
   /** Set when the client itself gave up on a silent server. */
   private silence: FexError | undefined;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    reads?: SocketReads,
+  ) {
     super();
     const timeoutMs = answerTimeoutMs();
+    reads?.attach(socket);
     // Mid-message stalls and a server that stops reading end the connection too.
-    this.reader = new FrameReader(socket, {
+    this.reader = new FrameReader(reads ?? socket, {
       stallTimeoutMs: timeoutMs,
       headerTimeoutMs: timeoutMs,
     });
@@ -109,6 +114,8 @@ export class ClientConnection extends EventEmitter {
     // Loaded only for fexs://: it costs every plain one-shot command start-up time otherwise.
     const tls = address.tls ? await import('node:tls') : undefined;
     const rootCertificates = tls?.rootCertificates ?? [];
+    // TLS sockets decrypt into buffers of their own: large reads are for plain TCP.
+    const reads = tls ? undefined : new SocketReads();
     return new Promise((resolve, reject) => {
       const socket = tls
         ? tls.connect({
@@ -116,7 +123,7 @@ export class ClientConnection extends EventEmitter {
             ...(ca ? { ca: [...rootCertificates, ca] } : {}),
             servername: isIP(address.host) ? undefined : address.host,
           })
-        : connect(options);
+        : connect({ ...options, onread: reads?.onread });
       const fail = (error?: Error) => {
         socket.destroy();
         const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
@@ -130,7 +137,7 @@ export class ClientConnection extends EventEmitter {
       socket.once(address.tls ? 'secureConnect' : 'connect', () => {
         socket.setTimeout(0);
         socket.off('error', fail);
-        resolve(new ClientConnection(socket));
+        resolve(new ClientConnection(socket, reads));
       });
     });
   }
