@@ -102,6 +102,11 @@ export function markdown(results) {
         '',
         `curl's stalls of 0.5 s or more per round: ${set.curlStalls.map((st) => `${st.count} (${s(st.totalMs)} s)`).join(', ')}.${set.curlStalls.find((st) => st.example) ? ` First one: \`${set.curlStalls.find((st) => st.example).example.before.slice(0, 90)}\` then \`${set.curlStalls.find((st) => st.example).example.after.slice(0, 90)}\`.` : ''}`,
       );
+    if (set.peerFailures?.length)
+      lines.push(
+        '',
+        `Rounds a peer failed, left out of its median: ${set.peerFailures.map((f) => `${f.label} in run ${f.run} (${f.error.split('\n')[0].slice(0, 120)})`).join('; ')}.`,
+      );
   }
   if (concurrent && !concurrent.error) {
     const m = concurrent.medians;

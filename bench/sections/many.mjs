@@ -32,6 +32,8 @@ export async function manySection(opts, work, available, count = opts.files, run
   log(`many: fex shell ${shell ? 'exists' : 'does not exist yet; using the Session API'}`);
   const samples = {};
   const add = (name, sample) => (samples[name] ??= []).push(sample);
+  /** Rounds a peer (curl, lftp) failed, each left out of that peer's median. */
+  const peerFailures = [];
   const ftp = available.vsftpd;
   try {
     for (let rep = 1; rep <= runs; rep++) {
@@ -158,9 +160,24 @@ export async function manySection(opts, work, available, count = opts.files, run
       variants.push(...variants.splice(0, (rep - 1) % variants.length));
       for (const [label, run] of variants) {
         await settle();
-        const sample = await run();
+        const isFex = label.startsWith('fex');
+        let sample;
+        try {
+          sample = await run();
+        } catch (error) {
+          // A peer's failure costs it this round, not the section: fex's rounds still count.
+          if (isFex) throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          log(`many: ${label} failed in run ${rep}, left out of its median: ${message}`);
+          peerFailures.push({ label, run: rep, error: message.slice(0, 300) });
+          rmSync(join(ftp.upDir, `${label === LFTP ? 'lftp' : 'many'}-${rep}`), {
+            recursive: true,
+            force: true,
+          });
+          continue;
+        }
         add(label, sample);
-        if (label.startsWith('fex')) {
+        if (isFex) {
           // Checked, and left in place: the server's deferred work runs during later stores.
           const server = await serverFor(label.includes('shell') ? 'shell' : 'api');
           checkAll(server.dir, label);
@@ -202,6 +219,7 @@ export async function manySection(opts, work, available, count = opts.files, run
     results,
     curlStalls: curlRounds.map((r) => r.stalls),
     stallFreeCurlRounds: stallFree.length,
+    peerFailures,
     best,
     ratios: {
       fexVsBest: best ? ratio(fexMs, results[best].medianMs) : null,
