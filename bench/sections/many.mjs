@@ -161,6 +161,10 @@ export async function manySection(opts, work, available, count = opts.files, run
       for (const [label, run] of variants) {
         await settle();
         const isFex = label.startsWith('fex');
+        // Where an FTP client uploads this round (no FTP server at all when only fex runs).
+        const peerDir = isFex
+          ? undefined
+          : join(ftp.upDir, `${label === LFTP ? 'lftp' : 'many'}-${rep}`);
         let sample;
         try {
           sample = await run();
@@ -170,10 +174,7 @@ export async function manySection(opts, work, available, count = opts.files, run
           const message = error instanceof Error ? error.message : String(error);
           log(`many: ${label} failed in run ${rep}, left out of its median: ${message}`);
           peerFailures.push({ label, run: rep, error: message.slice(0, 300) });
-          rmSync(join(ftp.upDir, `${label === LFTP ? 'lftp' : 'many'}-${rep}`), {
-            recursive: true,
-            force: true,
-          });
+          rmSync(peerDir, { recursive: true, force: true });
           continue;
         }
         add(label, sample);
@@ -182,9 +183,8 @@ export async function manySection(opts, work, available, count = opts.files, run
           const server = await serverFor(label.includes('shell') ? 'shell' : 'api');
           checkAll(server.dir, label);
         } else {
-          const where = join(ftp.upDir, `${label === LFTP ? 'lftp' : 'many'}-${rep}`);
-          checkAll(where, label);
-          rmSync(where, { recursive: true, force: true });
+          checkAll(peerDir, label);
+          rmSync(peerDir, { recursive: true, force: true });
         }
       }
       rmSync(files, { recursive: true, force: true });
