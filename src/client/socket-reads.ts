@@ -36,7 +36,7 @@ export const HIGH_WATER = 2 * READ_BYTES;
 
 export class SocketReads implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   private socket: Socket | undefined;
-  private buffer: Buffer | undefined;
+  private buffer = Buffer.allocUnsafeSlow(IDLE_BYTES);
   /** The size of the buffer the next read needs instead of the current one; 0 keeps it. */
   private renew = 0;
   private readonly queue: Buffer[] = [];
@@ -51,8 +51,8 @@ export class SocketReads implements AsyncIterable<Buffer>, AsyncIterator<Buffer>
   /** What to pass as `onread` to `net.connect`. */
   readonly onread = {
     buffer: (): Buffer => {
-      if (this.renew > 0 || !this.buffer) {
-        this.buffer = Buffer.allocUnsafeSlow(this.renew || IDLE_BYTES);
+      if (this.renew > 0) {
+        this.buffer = Buffer.allocUnsafeSlow(this.renew);
         this.renew = 0;
       }
       return this.buffer;

@@ -2,8 +2,9 @@
  * Collects V8's young generation once every COLLECT_EVERY_BYTES a process has read from its
  * peers, so the read buffers of a large transfer are freed as it goes.
  *
- * Every socket read is a fresh 64 KiB buffer, malloc'd outside V8's heap, that is garbage a
- * moment later (written to disk, hashed). V8 frees such a buffer only when it collects the small
+ * Every socket read of a transfer is a fresh buffer (Node's 64 KiB on the server, the client's
+ * own 512 KiB in client/socket-reads.ts), malloc'd outside V8's heap, that is garbage a moment
+ * later (written to disk, hashed). V8 frees such a buffer only when it collects the small
  * object that holds it, and a transfer allocates too few objects to fill even the smallest young
  * generation: no scavenge ran during a 256 MiB store. What collected them was the mark-compact V8
  * starts when memory outside its heap has grown by tens of MiB, nine times per 256 MiB. Between
