@@ -1,6 +1,5 @@
 /** The success lines of SPEC.md, word for word, in one place. */
 import type { FileEntry } from '../protocol/constants.js';
-import { unprintable } from '../protocol/names.js';
 import { formatTimestamp } from '../shared/time.js';
 import { formatBytes } from './human-units.js';
 
@@ -34,13 +33,5 @@ export const messages = {
       : `Removed the partial download of ${name} (${formatBytes(bytes)}) from ${path}.`,
 };
 
-/** Text with nothing to replace: no control character, and no character outside ASCII. */
-const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
-
-/**
- * Text from the server made safe for a terminal: control characters (escape sequences), and
- * invisible or direction-changing characters, become "?".
- */
-export function printable(text: string): string {
-  return PRINTABLE_ASCII.test(text) ? text : text.replace(unprintable(), '?');
-}
+/** Text from the server made safe for a terminal (protocol/names.ts, beside the rules it keeps). */
+export { printable } from '../protocol/names.js';

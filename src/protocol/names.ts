@@ -53,6 +53,17 @@ export function unprintable(): RegExp {
   return invisible().unprintable;
 }
 
+/** Text with nothing to replace: no control character, and no character outside ASCII. */
+const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
+
+/**
+ * Text from the network made safe for a terminal or a log line: control characters (escape
+ * sequences), and invisible or direction-changing characters, become "?".
+ */
+export function printable(text: string): string {
+  return PRINTABLE_ASCII.test(text) ? text : text.replace(unprintable(), '?');
+}
+
 /** Whether `text` has an invisible or direction-changing character (see INVISIBLE_CLASS). */
 function hasInvisible(text: string): boolean {
   return NON_ASCII.test(text) && invisible().deceptive.test(text);

@@ -7,7 +7,7 @@
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem, unprintable } from '../protocol/names.js';
+import { handleProblem, nameProblem, printable, unprintable } from '../protocol/names.js';
 import type { LogEvent, Outcome } from './logger.js';
 
 /** The connection as the log names it. */
@@ -127,7 +127,7 @@ export function requestEvent(
     code: failure.code,
     reason,
     ...(stack ? { stack } : {}),
-    msg: `${who} ${asked(request)} ${outcome} (${failure.code}): ${reason.replace(unprintable(), '?')}`,
+    msg: `${who} ${asked(request)} ${outcome} (${failure.code}): ${printable(reason)}`,
   };
 }
 
