@@ -1,6 +1,29 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 
+// `fex serve` starts over once, in the same process, with V8's old generation given 64 MB of room
+// from the start. With V8's default (a limit of about 20 MB on a 10 MB heap), a server receiving
+// a large file ran 0 to 60 mark-compacts per GiB, back to back: V8 starts marking whenever the
+// old generation's room is less than the young generation's capacity, and the server's scavenges
+// of received buffers (src/shared/young-garbage.ts) make that happen. V8 reads this only at start
+// (Node refuses it in NODE_OPTIONS), hence the re-execution: `process.execve` keeps the process
+// id, its stdio and its environment. Where it does not exist (Node before 22.15, Windows), or the
+// operator chose the size (`node --initial-old-space-size=N fex serve`), the server starts as it
+// is. docs/performance.md, "Mark-compact storms on the receiving end".
+const HEAP_ROOM = '--initial-old-space-size';
+if (
+  process.argv[2] === 'serve' &&
+  typeof process.execve === 'function' &&
+  !process.execArgv.some((arg) => arg.startsWith(HEAP_ROOM))
+) {
+  const argv = [`${HEAP_ROOM}=64`, ...process.execArgv, ...process.argv.slice(1)];
+  try {
+    process.execve(process.execPath, [process.execPath, ...argv], process.env);
+  } catch {
+    // Not allowed here (a seccomp profile, an odd execPath): serve with V8's defaults.
+  }
+}
+
 // require, not import: see src/cli/oclif.ts (oclif's whole index and Node's scan of CommonJS
 // exports would cost every command about 30 ms).
 const require = createRequire(import.meta.url);

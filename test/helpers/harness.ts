@@ -72,6 +72,8 @@ export async function startServer(
     port?: number;
     /** A command the server runs under, e.g. `['strace', '-f', '-o', file]`. */
     under?: string[];
+    /** Options for Node itself, before the bin: `node ...nodeArgs bin/run.js serve`. */
+    nodeArgs?: string[];
   } = {},
 ): Promise<RunningServer> {
   const dir = options.dir ?? join(await tempDir('fex-srv-'), 'files');
@@ -80,6 +82,7 @@ export async function startServer(
     command,
     [
       ...prefix,
+      ...(options.nodeArgs ?? []),
       BIN,
       'serve',
       ...['--port', String(options.port ?? 0), '--dir', dir, ...(options.args ?? [])],
