@@ -57,6 +57,7 @@ import { markdown, prettify, updateDocs } from './lib/report-markdown.mjs';
 import { quietness } from './lib/settle.mjs';
 import { targets } from './lib/targets.mjs';
 import {
+  cpuTimes,
   GiB,
   formatSize,
   killAllNow,
@@ -65,6 +66,7 @@ import {
   median,
   parseSize,
   round,
+  stealShare,
   stopAll,
 } from './lib/util.mjs';
 import { concurrentSection } from './sections/concurrent.mjs';
@@ -184,6 +186,12 @@ async function main() {
   });
 
   const started = performance.now();
+  let ticksAtStart = null;
+  try {
+    ticksAtStart = cpuTimes();
+  } catch {
+    // No /proc: the share of CPU time the host took is not known.
+  }
   // A smoke run does not wait for a quiet machine.
   if (opts.quick) quietness.maxWaitMs = 0;
   if (opts.settleWaitMs !== null) quietness.maxWaitMs = opts.settleWaitMs;
@@ -271,11 +279,12 @@ async function main() {
   }
   results.targets = targets(results);
   results.machineLoad = {
-    note: 'CPU busy fraction (all cores, other users included) seen just before measurements; the bench waits up to 30 s for it to fall under 0.3',
+    note: 'CPU busy fraction (all cores, other users included) seen just before measurements; the bench waits up to 30 s for it to fall under 0.3. hostStealShare: of the CPU time this virtual machine had work for during the whole run, the share its host gave to something else (steal in /proc/stat), which slows every contender alike',
     checks: quietness.checks,
     waitedS: round(quietness.waitedMs / 1000, 1),
     medianBusy: round(median(quietness.busy), 2),
     measurementsStartedBusy: quietness.stillBusy,
+    hostStealShare: ticksAtStart ? round(stealShare(ticksAtStart), 3) : null,
   };
   results.durationS = round((performance.now() - started) / 1000, 1);
   mkdirSync(opts.out, { recursive: true });

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './paths.mjs';
-import { KiB, formatSize, ratio } from './util.mjs';
+import { KiB, formatSize, ratio, round } from './util.mjs';
 
 export function markdown(results) {
   const lines = [];
@@ -158,9 +158,14 @@ export function markdown(results) {
       lines.push(`| ${name} | ${v.medianMs} | ${v.minMs}–${v.maxMs} |`);
   }
   const mach = results.machine;
+  const steal = results.machineLoad?.hostStealShare;
+  const host =
+    typeof steal === 'number'
+      ? ` Of the CPU time this machine had work for during the run, its host gave ${round(steal * 100, 1)}% to something else (steal), which slows every contender alike.`
+      : '';
   lines.push(
     '',
-    `Machine: ${mach.nproc} × ${mach.cpuModel}, ${mach.memoryMiB} MiB RAM, ${mach.os}, Linux ${mach.kernel}, Node ${mach.node}; fex ${mach.commit ?? '?'}${mach.srcModified ? ' (with uncommitted changes in src/)' : ''}; ${results.date}.`,
+    `Machine: ${mach.nproc} × ${mach.cpuModel}, ${mach.memoryMiB} MiB RAM, ${mach.os}, Linux ${mach.kernel}, Node ${mach.node}; fex ${mach.commit ?? '?'}${mach.srcModified ? ' (with uncommitted changes in src/)' : ''}; ${results.date}.${host}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -343,11 +343,25 @@ function osName() {
   }
 }
 
-function cpuTimes() {
+/**
+ * The machine's CPU time so far, in ticks of all CPUs: idle (iowait included), the time the host
+ * ran something else while this virtual machine had work (steal), and the total.
+ */
+export function cpuTimes() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
   const values = line.map(Number);
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { idle, total: values.reduce((a, b) => a + b, 0) };
+  return { idle, steal: values[7] ?? 0, total: values.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Of the CPU time this machine had work for between two `cpuTimes()` (all but idle), the share
+ * its host gave to something else (steal): a virtual machine whose host is busy runs everything
+ * slower, the baselines too, which the quietness checks (this machine's own CPUs) do not see.
+ */
+export function stealShare(before, after = cpuTimes()) {
+  const wanted = after.total - before.total - (after.idle - before.idle);
+  return wanted > 0 ? (after.steal - before.steal) / wanted : 0;
 }
 
 /** Fraction of all CPUs busy over `ms` (from /proc/stat), or null where there is no /proc. */
