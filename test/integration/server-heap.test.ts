@@ -1,5 +1,5 @@
 /**
- * `fex serve` re-executes itself once with `--initial-old-space-size=64` where Node has
+ * `fex serve` re-executes itself once with `--initial-old-space-size=48` where Node has
  * `process.execve` (bin/run.js; docs/performance.md, "Mark-compact storms on the receiving end"):
  * same process id, same stdio, the operator's own choice of size kept. Read back from the real
  * server's /proc/PID/cmdline, and the server is then used over TCP to show it serves as before.
@@ -22,13 +22,13 @@ async function nodeArgsOf(pid: number): Promise<string[]> {
   );
 }
 
-test('fex serve gives V8 64 MB of old-generation room where Node can re-execute', async (t) => {
+test('fex serve gives V8 a 48 MB old-generation limit where Node can re-execute', async (t) => {
   if (process.platform !== 'linux') return t.skip('reads /proc');
   const server = await startServer({ nodeArgs: ['--max-http-header-size=20000'] });
   const args = await nodeArgsOf(server.process.pid!);
   if (typeof process.execve === 'function') {
     // The flag first, then what the server was started with, in the same process.
-    assert.deepEqual(args, [`${FLAG}=64`, '--max-http-header-size=20000']);
+    assert.deepEqual(args, [`${FLAG}=48`, '--max-http-header-size=20000']);
   } else {
     // Node before 22.15: no re-execution, the server starts as it was asked to.
     assert.deepEqual(args, ['--max-http-header-size=20000']);
