@@ -17,7 +17,8 @@ const HEAP_ROOM = '--initial-old-space-size';
 if (
   process.argv[2] === 'serve' &&
   typeof process.execve === 'function' &&
-  !process.execArgv.some((arg) => arg.startsWith(HEAP_ROOM))
+  // V8 takes its flags with `_` or `-` alike.
+  !process.execArgv.some((arg) => arg.replaceAll('_', '-').startsWith(HEAP_ROOM))
 ) {
   const argv = [`${HEAP_ROOM}=48`, ...process.execArgv, ...process.argv.slice(1)];
   try {

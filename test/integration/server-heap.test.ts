@@ -49,4 +49,7 @@ test("fex serve keeps an operator's own --initial-old-space-size and does not st
   if (process.platform !== 'linux') return t.skip('reads /proc');
   const server = await startServer({ nodeArgs: [`${FLAG}=32`] });
   assert.deepEqual(await nodeArgsOf(server.process.pid!), [`${FLAG}=32`]);
+  // V8's other spelling of the same flag is the operator's choice too.
+  const underscored = await startServer({ nodeArgs: ['--initial_old_space_size=40'] });
+  assert.deepEqual(await nodeArgsOf(underscored.process.pid!), ['--initial_old_space_size=40']);
 });
