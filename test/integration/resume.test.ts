@@ -1,7 +1,8 @@
 /**
  * Resume through the real binary: an upload cut off mid-body continues from the bytes the server
  * holds when the same user stores the same file again; a download cut off continues from the
- * bytes held beside the destination. The whole-file checksum is verified either way.
+ * bytes held beside the destination. The whole-file checksum is verified either way. A large
+ * download goes on around the page cache from an aligned length held, through it from any other.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import {
   type User,
 } from '../helpers/harness.js';
 import { greeted, rawConnect } from '../helpers/raw-client.js';
+import { DIRECT_MIN_BYTES } from '../../src/shared/direct-writes.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -159,5 +161,24 @@ describe('resume', () => {
     const fetcher = await makeUser();
     await interruptedGet(fetcher, Buffer.alloc(1000, 1), sha256('old version'));
     assert.equal(await getBig(fetcher, 'Fetcher2'), 0);
+  });
+
+  it('continues a large download from an aligned or an unaligned length held', async () => {
+    const huge = randomBytes(DIRECT_MIN_BYTES + 3 * 1024 * 1024 + 11);
+    await writeFile(join(user.home, 'Huge.bin'), huge);
+    assert.equal((await user.run(['store', 'Huge.bin', '--server', server.address])).code, 0);
+    // 1 MiB: the rest is written with O_DIRECT after the bytes held; 1,000,003: through the cache.
+    for (const [i, held] of [1024 * 1024, 1_000_003].entries()) {
+      const fetcher = await makeUser();
+      const part = join(fetcher.home, `.${sha256('Huge.bin').slice(0, 16)}.fex-part`);
+      await writeFile(part, huge.subarray(0, held));
+      const note = { name: 'Huge.bin', sha256: sha256(huge), size: huge.length };
+      await writeFile(`${part}.json`, JSON.stringify(note));
+      const on = ['--server', server.address, '--handle', `Huge${i}`];
+      const r = await fetcher.run(['get', 'Huge.bin', '--json', ...on]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom, held);
+      assert.ok((await readFile(join(fetcher.home, 'Huge.bin'))).equals(huge));
+    }
   });
 });
