@@ -142,7 +142,6 @@ export async function receiveFile(
   const disk = new WriteBehind(file, {
     syncEvery: SYNC_EVERY_BYTES,
     onWritten: (written) => hash.landed(offset + written),
-    expect: { position: offset, bytes: entry.size - offset },
   });
   try {
     let received = offset;

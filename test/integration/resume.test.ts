@@ -1,8 +1,8 @@
 /**
  * Resume through the real binary: an upload cut off mid-body continues from the bytes the server
  * holds when the same user stores the same file again; a download cut off continues from the
- * bytes held beside the destination. The whole-file checksum is verified either way. A large
- * download goes on around the page cache from an aligned length held, through it from any other.
+ * bytes held beside the destination. The whole-file checksum is verified either way, also for a
+ * download large enough to be hashed on the hashing thread, from the bytes held on.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ import {
   type User,
 } from '../helpers/harness.js';
 import { greeted, rawConnect } from '../helpers/raw-client.js';
-import { DIRECT_MIN_BYTES } from '../../src/shared/direct-writes.js';
+import { OFF_THREAD_MIN_BYTES } from '../../src/shared/file-hash.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -164,10 +164,10 @@ describe('resume', () => {
   });
 
   it('continues a large download from an aligned or an unaligned length held', async () => {
-    const huge = randomBytes(DIRECT_MIN_BYTES + 3 * 1024 * 1024 + 11);
+    const huge = randomBytes(OFF_THREAD_MIN_BYTES + 3 * 1024 * 1024 + 11);
     await writeFile(join(user.home, 'Huge.bin'), huge);
     assert.equal((await user.run(['store', 'Huge.bin', '--server', server.address])).code, 0);
-    // 1 MiB: the rest is written with O_DIRECT after the bytes held; 1,000,003: through the cache.
+    // Held bytes a whole number of MiB, and not: the hash goes on from the prefix either way.
     for (const [i, held] of [1024 * 1024, 1_000_003].entries()) {
       const fetcher = await makeUser();
       const part = join(fetcher.home, `.${sha256('Huge.bin').slice(0, 16)}.fex-part`);
