@@ -2,7 +2,7 @@
  * Resume through the real binary: an upload cut off mid-body continues from the bytes the server
  * holds when the same user stores the same file again; a download cut off continues from the
  * bytes held beside the destination. The whole-file checksum is verified either way, also for a
- * download large enough to be hashed on the hashing thread, from the bytes held on.
+ * download large enough for the hashing thread (when a core is free), from the bytes held on.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -163,11 +163,11 @@ describe('resume', () => {
     assert.equal(await getBig(fetcher, 'Fetcher2'), 0);
   });
 
-  it('continues a large download from an aligned or an unaligned length held', async () => {
+  it('continues a large download from a whole number of MiB held, or any other length', async () => {
     const huge = randomBytes(OFF_THREAD_MIN_BYTES + 3 * 1024 * 1024 + 11);
     await writeFile(join(user.home, 'Huge.bin'), huge);
     assert.equal((await user.run(['store', 'Huge.bin', '--server', server.address])).code, 0);
-    // Held bytes a whole number of MiB, and not: the hash goes on from the prefix either way.
+    // The hash of the held bytes is where the download's hash goes on from, inline or threaded.
     for (const [i, held] of [1024 * 1024, 1_000_003].entries()) {
       const fetcher = await makeUser();
       const part = join(fetcher.home, `.${sha256('Huge.bin').slice(0, 16)}.fex-part`);
