@@ -130,29 +130,37 @@ describe('resume', () => {
     assert.equal(await storeAgain('Other.bin', other), 0);
   });
 
-  /** What an interrupted `fex get Big.bin` leaves beside it: the first bytes and a version note. */
-  async function interruptedGet(fetcher: User, held: Buffer, sha: string): Promise<void> {
-    const part = join(fetcher.home, `.${sha256('Big.bin').slice(0, 16)}.fex-part`);
+  /** What an interrupted `fex get NAME` leaves beside it: the first bytes and a version note. */
+  async function interruptedGet(
+    fetcher: User,
+    held: Buffer,
+    sha: string,
+    name = 'Big.bin',
+    size = data.length,
+  ): Promise<void> {
+    const part = join(fetcher.home, `.${sha256(name).slice(0, 16)}.fex-part`);
     await writeFile(part, held);
-    await writeFile(
-      `${part}.json`,
-      JSON.stringify({ name: 'Big.bin', sha256: sha, size: data.length }),
-    );
+    await writeFile(`${part}.json`, JSON.stringify({ name, sha256: sha, size }));
   }
 
-  /** `fex get Big.bin --json` as `handle`; resolves with where it resumed. */
-  async function getBig(fetcher: User, handle: string): Promise<number> {
+  /** `fex get NAME --json` as `handle`, checked against `expected`; resolves with where it resumed. */
+  async function getResumed(
+    fetcher: User,
+    handle: string,
+    name = 'Big.bin',
+    expected = data,
+  ): Promise<number> {
     const on = ['--server', server.address, '--handle', handle];
-    const r = await fetcher.run(['get', 'Big.bin', '--json', ...on]);
+    const r = await fetcher.run(['get', name, '--json', ...on]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok((await readFile(join(fetcher.home, 'Big.bin'))).equals(data));
+    assert.ok((await readFile(join(fetcher.home, name))).equals(expected));
     return (JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom;
   }
 
   it('continues a download from the bytes held beside the destination', async () => {
     const fetcher = await makeUser();
     await interruptedGet(fetcher, data.subarray(0, 1_000_000), sha256(data));
-    assert.equal(await getBig(fetcher, 'Fetcher'), 1_000_000);
+    assert.equal(await getResumed(fetcher, 'Fetcher'), 1_000_000);
     const left = (await readdir(fetcher.home)).filter((n) => n.includes('fex-part'));
     assert.deepEqual(left, []);
   });
@@ -160,7 +168,7 @@ describe('resume', () => {
   it('downloads afresh when the held bytes belong to an older version', async () => {
     const fetcher = await makeUser();
     await interruptedGet(fetcher, Buffer.alloc(1000, 1), sha256('old version'));
-    assert.equal(await getBig(fetcher, 'Fetcher2'), 0);
+    assert.equal(await getResumed(fetcher, 'Fetcher2'), 0);
   });
 
   it('continues a large download from a whole number of MiB held, or any other length', async () => {
@@ -170,15 +178,8 @@ describe('resume', () => {
     // The hash of the held bytes is where the download's hash goes on from, inline or threaded.
     for (const [i, held] of [1024 * 1024, 1_000_003].entries()) {
       const fetcher = await makeUser();
-      const part = join(fetcher.home, `.${sha256('Huge.bin').slice(0, 16)}.fex-part`);
-      await writeFile(part, huge.subarray(0, held));
-      const note = { name: 'Huge.bin', sha256: sha256(huge), size: huge.length };
-      await writeFile(`${part}.json`, JSON.stringify(note));
-      const on = ['--server', server.address, '--handle', `Huge${i}`];
-      const r = await fetcher.run(['get', 'Huge.bin', '--json', ...on]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal((JSON.parse(r.stdout) as { resumedFrom: number }).resumedFrom, held);
-      assert.ok((await readFile(join(fetcher.home, 'Huge.bin'))).equals(huge));
+      await interruptedGet(fetcher, huge.subarray(0, held), sha256(huge), 'Huge.bin', huge.length);
+      assert.equal(await getResumed(fetcher, `Huge${i}`, 'Huge.bin', huge), held);
     }
   });
 });
