@@ -3,8 +3,10 @@
  * The Node pipe the large-file target is measured against: file -> TCP -> file with fsync,
  * nothing else (no framing, no checksum, no rename). Four roles, mirroring fex's store and get:
  *
- *   recv-server PORT OUT [BUF]   listen, receive one file into OUT, fsync, send a 1-byte ack, exit
- *   send-client PORT FILE [BUF]  connect, send FILE, half-close, wait for the ack (= "stored")
+ *   recv-server PORT OUT [BUF [sha256]]   listen, receive one file into OUT, fsync, send a 1-byte
+ *                                          ack, exit
+ *   send-client PORT FILE [BUF [sha256]]  connect, send FILE, half-close, wait for the ack
+ *                                          (= "stored")
  *   send-server PORT FILE [BUF]  listen, send FILE to the first client, exit
  *   recv-client PORT OUT [BUF]   connect, receive into OUT until the server closes, fsync, exit
  *
@@ -16,17 +18,37 @@
  * on loopback Linux autotunes them up to `net.ipv4.tcp_rmem`/`tcp_wmem`'s maximum, which the
  * bench records beside the results.
  *
+ * With `sha256` (the two store roles: the hashing pipe, the floor under issue 16's store target)
+ * each end hashes the bytes inline as they pass, and the ack is the receiver's SHA-256 (32 bytes),
+ * sent once the file is flushed, which the sender compares with its own: the work a store
+ * verified on both ends must do, and nothing else fex does.
+ *
  * A server role prints `ready PORT` once it listens (PORT 0 picks a free one). Every role prints
  * one JSON line at the end with its byte count and peak RSS. Only 127.0.0.1 is ever used.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 
 const HOST = '127.0.0.1';
-const [role, portText, path, bufText] = process.argv.slice(2);
+const [role, portText, path, bufText, hashText] = process.argv.slice(2);
 const port = Number(portText);
 const buffers = bufText ? { highWaterMark: Number(bufText) } : {};
+const hash = hashText === 'sha256' ? createHash('sha256') : null;
+if (hashText !== undefined && !hash) throw new Error(`unknown hash: ${hashText}`);
+
+/** The pipeline's middle step when hashing: each chunk goes into the hash on its way through. */
+const hashing = hash
+  ? [
+      async function* (source) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+    ]
+  : [];
 
 function done(bytes) {
   const usage = process.resourceUsage();
@@ -36,7 +58,7 @@ function done(bytes) {
 
 async function receiveInto(socket, out) {
   const fd = openSync(out, 'w', 0o644);
-  await pipeline(socket, createWriteStream(null, { fd, autoClose: false, ...buffers }));
+  await pipeline(socket, ...hashing, createWriteStream(null, { fd, autoClose: false, ...buffers }));
   fsyncSync(fd);
   closeSync(fd);
   return socket.bytesRead;
@@ -69,7 +91,8 @@ switch (role) {
   case 'recv-server':
     listenOnce(async (socket) => {
       const bytes = await receiveInto(socket, path);
-      await new Promise((resolve) => socket.end(Buffer.from([1]), resolve));
+      const ack = hash ? hash.digest() : Buffer.from([1]);
+      await new Promise((resolve) => socket.end(ack, resolve));
       return bytes;
     });
     break;
@@ -81,14 +104,18 @@ switch (role) {
     break;
   case 'send-client': {
     const socket = await connectTo();
-    const ack = new Promise((resolve, reject) => {
-      socket.once('data', resolve);
-      socket.once('end', () => reject(new Error('closed without an ack')));
-    });
+    // The ack is read whole: the receiver ends its side right after it.
+    const ack = (async () => {
+      const chunks = [];
+      for await (const chunk of socket) chunks.push(chunk);
+      if (chunks.length === 0) throw new Error('closed without an ack');
+      return Buffer.concat(chunks);
+    })();
     // `end: false` keeps the socket readable for the ack; end() then half-closes our side.
-    await pipeline(createReadStream(path, buffers), socket, { end: false });
+    await pipeline(createReadStream(path, buffers), ...hashing, socket, { end: false });
     socket.end();
-    await ack;
+    const answer = await ack;
+    if (hash && !answer.equals(hash.digest())) throw new Error('SHA-256 differs between the ends');
     socket.destroy();
     done(socket.bytesWritten);
     break;

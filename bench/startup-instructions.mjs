@@ -13,35 +13,36 @@
  *   preloaded module, which shows what ICU's collator costs (oclif sorts every plugin's commands
  *   with `localeCompare`). fex itself never does this.
  *
+ * Three more rows are the floor under the target (bench/lib/floor-cli.mjs): the empty CLI with a
+ * second command, with a command that makes one TCP round trip, and with both.
+ *
  *   node bench/startup-instructions.mjs [--runs N] [--out FILE.json]
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { fexEnv, register, runFex, startServer } from './lib/fex.mjs';
+import { FLOOR_LABEL, emptyCliCopy, floorCommands, startEcho } from './lib/floor-cli.mjs';
 import { BENCH, REPO } from './lib/paths.mjs';
 import { check, collect, median, round, which } from './lib/util.mjs';
 
 const CODE_POINT_COMPARE =
   'String.prototype.localeCompare = function (other) { return this < other ? -1 : this > other ? 1 : 0; };\n';
 
-/** An empty CLI like bench/empty-cli whose package.json declares fex's core plugins. */
+/** The empty CLI with fex's core plugins declared as dependencies, so oclif loads them. */
 function emptyCliWithCorePlugins(work) {
   const fex = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-  const dir = join(work, 'empty-cli-core-plugins');
-  cpSync(join(BENCH, 'empty-cli'), dir, { recursive: true });
-  const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  pjson.oclif.plugins = fex.oclif.plugins;
-  pjson.dependencies = Object.fromEntries(
-    ['@oclif/core', ...fex.oclif.plugins].map((name) => [name, fex.dependencies[name]]),
-  );
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pjson, null, 2)}\n`);
-  // Node and oclif find @oclif/* from here as they do from bench/empty-cli: the repository's.
-  symlinkSync(join(REPO, 'node_modules'), join(work, 'node_modules'), 'dir');
-  return dir;
+  return emptyCliCopy(work, 'empty-cli-core-plugins', {
+    editPjson(pjson) {
+      pjson.oclif.plugins = fex.oclif.plugins;
+      pjson.dependencies = Object.fromEntries(
+        ['@oclif/core', ...fex.oclif.plugins].map((name) => [name, fex.dependencies[name]]),
+      );
+    },
+  });
 }
 
 /** Instructions executed by one whole run of `argv` (all threads), from callgrind's summary. */
@@ -66,6 +67,7 @@ async function main() {
   const runs = Number(values.runs);
   if (!which('valgrind')) throw new Error('valgrind is not installed (apt-get install valgrind)');
   const work = mkdtempSync(join(tmpdir(), 'fex-startup-instructions-'));
+  const echo = await startEcho();
   const server = await startServer({
     root: REPO,
     dir: join(work, 'server'),
@@ -91,12 +93,20 @@ async function main() {
       ['node -e 0', [node, '-e', '0']],
       [
         "diagnostic: empty oclif CLI with fex's core plugins",
-        [node, join(emptyCliWithCorePlugins(work), 'bin/run.mjs'), 'hello'],
+        [node, emptyCliWithCorePlugins(work), 'hello'],
       ],
       ['diagnostic: fex dir, localeCompare without ICU', [node, '--import', preload, ...fexDir]],
+      ...[
+        ['floor: empty oclif CLI with a second command', { twoCommands: true }],
+        ['floor: empty oclif CLI, one TCP round trip', { roundTrip: true }],
+        [FLOOR_LABEL, { twoCommands: true, roundTrip: true }],
+      ].map(([label, shape], i) => [
+        label,
+        [node, emptyCliCopy(work, `floor-${i}`, { commands: floorCommands(shape) }), 'hello'],
+      ]),
     ];
     const counts = Object.fromEntries(commands.map(([label]) => [label, []]));
-    const env = fexEnv(home);
+    const env = { ...fexEnv(home), ...echo.env };
     for (let round_ = 0; round_ < runs; round_++) {
       // Rotated, as the bench's timed rounds are; instructions do not care, but a file cache does.
       const order = commands.map((_, i) => commands[(i + round_) % commands.length]);
@@ -127,6 +137,7 @@ async function main() {
       );
   } finally {
     await server.stop();
+    await echo.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -7,16 +7,10 @@ import { exited, start } from './util.mjs';
 
 /**
  * Starts one role of pipe-baseline.mjs that listens (with `buffer` bytes of highWaterMark, or
- * Node's defaults), and resolves once it printed its port.
+ * Node's defaults, and `hash` when given: `sha256`), and resolves once it printed its port.
  */
-export async function startPipeServer(role, path, buffer) {
-  const args = [
-    join(BENCH, 'pipe-baseline.mjs'),
-    role,
-    '0',
-    path,
-    ...(buffer ? [String(buffer)] : []),
-  ];
+export async function startPipeServer(role, path, buffer, hash) {
+  const args = [join(BENCH, 'pipe-baseline.mjs'), role, '0', path, ...pipeOptions(buffer, hash)];
   const child = start(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const lines = createInterface({ input: child.stdout });
@@ -30,4 +24,10 @@ export async function startPipeServer(role, path, buffer) {
   });
   const done = exited(child).then((result) => ({ ...result, report: lastJson(output) }));
   return { child, port, done };
+}
+
+/** pipe-baseline.mjs's optional arguments after PORT and FILE: [BUF [HASH]]. */
+export function pipeOptions(buffer, hash) {
+  if (hash && !buffer) throw new Error('a hashing pipe needs its buffer size too');
+  return [...(buffer ? [String(buffer)] : []), ...(hash ? [hash] : [])];
 }

@@ -41,6 +41,14 @@ export function chart(results) {
           { label: 'Node pipe, 1 MiB buffers (fsync)', value: s(tuned) },
           { label: 'nc (+fsync)', value: s('nc'), note: s('nc') ? '' : unavailable('nc') },
           { label: 'disk: dd conv=fsync', value: s('disk (dd conv=fsync)') },
+          ...(op === 'Store' && s('hashing pipe store')
+            ? [
+                {
+                  label: 'floor: Node pipe, 1 MiB, SHA-256 both ends',
+                  value: s('hashing pipe store'),
+                },
+              ]
+            : []),
           { label: 'history: Node pipe, default buffers', value: s(pipe) },
           {
             label: `history: vsftpd + curl (+fsync)`,

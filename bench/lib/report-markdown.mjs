@@ -65,6 +65,18 @@ export function markdown(results) {
         );
       });
     }
+    const floor = large.perRoundFloor?.store;
+    if (floor?.length) {
+      lines.push(
+        '',
+        `Per round, the floor under the store target, the tuned pipe with SHA-256 on both ends and nothing else ("hashing pipe store"), against the faster of the tuned pipe and nc (median ${large.ratios.storeFloorVsTarget}):`,
+        '',
+        '| round | hashing pipe s | faster limit | s | ratio |',
+        '| --- | --- | --- | --- | --- |',
+      );
+      for (const f of floor)
+        lines.push(`| ${f.round} | ${s(f.fexMs)} | ${f.best} | ${s(f.bestMs)} | ${f.ratio} |`);
+    }
   }
   if (memory && !memory.error) {
     lines.push(
@@ -149,7 +161,7 @@ export function markdown(results) {
   if (startup && !startup.error) {
     lines.push(
       '',
-      `**Start-up** (${startup.tool}: ${startup.runs} rounds after 3 warm-up rounds, order rotated; the empty CLI loads oclif through \`require\`, as fex does; per-round ratio ${startup.ratios.fexDirVsEmptyOclifPerRound ?? 'n/a'})`,
+      `**Start-up** (${startup.tool}: ${startup.runs} rounds after 3 warm-up rounds, order rotated; the empty CLI loads oclif through \`require\`, as fex does; per-round ratio ${startup.ratios.fexDirVsEmptyOclifPerRound ?? 'n/a'}${startup.ratios.floorVsEmptyOclifPerRound === undefined ? '' : `; the floor's, the empty CLI with a second command and one TCP round trip, ${startup.ratios.floorVsEmptyOclifPerRound}`})`,
       '',
       '| command | median ms | min–max ms |',
       '| --- | --- | --- |',

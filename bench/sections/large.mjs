@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { register, runFex, startServer } from '../lib/fex.mjs';
 import { makeRandomFile, verify } from '../lib/files.mjs';
 import { BENCH } from '../lib/paths.mjs';
-import { startPipeServer } from '../lib/pipe-server.mjs';
+import { pipeOptions, startPipeServer } from '../lib/pipe-server.mjs';
 import { summary } from '../lib/samples.mjs';
 import { settle } from '../lib/settle.mjs';
 import { warmFreeMemory } from '../lib/warm-memory.mjs';
@@ -95,8 +95,8 @@ export async function largeSection(opts, work, available) {
    * The bare pipe one way: its listening side (`listen`: role and file) is started before the
    * clock, like the fex server; the timed client (`connect`) does the transfer.
    */
-  const pipe = async (label, listen, connect, what, buffer) => {
-    const listener = await startPipeServer(...listen, buffer);
+  const pipe = async (label, listen, connect, what, buffer, hash) => {
+    const listener = await startPipeServer(...listen, buffer, hash);
     const [role, path] = connect;
     const result = check(
       await runTimed(
@@ -106,7 +106,7 @@ export async function largeSection(opts, work, available) {
           role,
           String(listener.port),
           path,
-          ...(buffer ? [String(buffer)] : []),
+          ...pipeOptions(buffer, hash),
         ],
         { rss: true, workDir: dir },
       ),
@@ -171,6 +171,18 @@ export async function largeSection(opts, work, available) {
         ['recv-client', out],
         'tuned pipe (receive)',
         TUNED_BUFFER,
+      ),
+    // The floor under the store target: the tuned pipe doing the work the target requires, SHA-256
+    // on both ends, compared, and nothing else. Not a limit fex is held to; its own ratio to the
+    // limits says how much of the target that work alone takes.
+    hashingStore: () =>
+      pipe(
+        HASHING_PIPE,
+        ['recv-server', out],
+        ['send-client', src],
+        'hashing pipe (send)',
+        TUNED_BUFFER,
+        'sha256',
       ),
     pipeStore: () =>
       pipe('node pipe store', ['recv-server', out], ['send-client', src], 'node pipe (send)'),
@@ -264,7 +276,10 @@ export async function largeSection(opts, work, available) {
       log(`large: run ${rep}/${opts.runs}`);
       // Every contender once per round, in an order rotated between rounds, so a busy spell on
       // the machine falls on each of them alike; fex's get follows its own store in every order.
-      const stores = rotate(['tunedStore', 'fexStore', 'nc', 'disk', 'pipeStore'], rep - 1);
+      const stores = rotate(
+        ['tunedStore', 'fexStore', 'nc', 'disk', 'pipeStore', 'hashingStore'],
+        rep - 1,
+      );
       const gets = rotate(['tunedGet', 'fexGet', 'pipeGet'], rep - 1);
       for (const step of [...stores, ...gets, 'ftpStore', 'ftpGet', 'sftpPut', 'sftpGet']) {
         await settle();
@@ -287,6 +302,7 @@ export async function largeSection(opts, work, available) {
   const get = perRound(samples, 'fex get', LIMITS.get);
   const storeTarget = perRound(samples, 'fex store', TARGET_LIMITS.store);
   const getTarget = perRound(samples, 'fex get', TARGET_LIMITS.get);
+  const storeFloor = perRound(samples, HASHING_PIPE, TARGET_LIMITS.store);
   return {
     size: opts.size,
     sizeText: formatSize(opts.size),
@@ -300,8 +316,10 @@ export async function largeSection(opts, work, available) {
     results,
     perRound: { store: store.rounds, get: get.rounds },
     perRoundTarget: { store: storeTarget.rounds, get: getTarget.rounds },
+    perRoundFloor: { store: storeFloor.rounds },
     ratios: {
       storeVsTarget: storeTarget.median,
+      storeFloorVsTarget: storeFloor.median,
       getVsTarget: getTarget.median,
       storeVsBest: store.median,
       getVsBest: get.median,
@@ -323,6 +341,9 @@ export async function largeSection(opts, work, available) {
 
 /** The tuned pipe's buffers: 1 MiB, as fex's own write-behind batches. */
 const TUNED_BUFFER = 1024 * 1024;
+
+/** The tuned pipe with SHA-256 on both ends (pipe-baseline.mjs's `sha256`): the store's floor. */
+const HASHING_PIPE = 'hashing pipe store';
 
 /**
  * The limits each direction is held to; the others (default-buffer pipe, curl, sftp) are history.
