@@ -18,7 +18,7 @@
  * on loopback Linux autotunes them up to `net.ipv4.tcp_rmem`/`tcp_wmem`'s maximum, which the
  * bench records beside the results.
  *
- * With `sha256` (the two store roles: the hashing pipe, the floor under issue 16's store target)
+ * With `sha256` (the two store roles: the hashing pipe, beside issue 16's store target)
  * each end hashes the bytes inline as they pass, and the ack is the receiver's SHA-256 (32 bytes),
  * sent once the file is flushed, which the sender compares with its own: the work a store
  * verified on both ends must do, and nothing else fex does.

@@ -44,7 +44,7 @@ export function chart(results) {
           ...(op === 'Store' && s('hashing pipe store')
             ? [
                 {
-                  label: 'floor: Node pipe, 1 MiB, SHA-256 both ends',
+                  label: 'Node pipe, 1 MiB, SHA-256 on both ends',
                   value: s('hashing pipe store'),
                 },
               ]
