@@ -7,7 +7,7 @@
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem, printable, unprintable } from '../protocol/names.js';
+import { handleProblem, nameProblem, printable } from '../protocol/names.js';
 import type { LogEvent, Outcome } from './logger.js';
 
 /** The connection as the log names it. */
@@ -18,8 +18,6 @@ export interface Who {
 
 /** Longest name or reason written to the log, in characters: it is read by people. */
 const MAX_SHOWN = 200;
-/** unprintable() without its global flag, whose `test()` would carry state between calls. */
-const UNSAFE = new RegExp(unprintable().source, 'u');
 
 /**
  * A client's string as the log shows it: as it is when it passes the rules, else quoted as
@@ -28,7 +26,9 @@ const UNSAFE = new RegExp(unprintable().source, 'u');
 function shown(value: unknown, problem: (s: string) => string | undefined): string {
   const text = typeof value === 'string' ? value : String(value);
   const cut = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
-  if (typeof value === 'string' && !problem(value) && !UNSAFE.test(cut)) return cut;
+  // printable() leaves safe text as it is, and ASCII text without looking at the Unicode
+  // properties, whose expressions would otherwise be built at every server's start.
+  if (typeof value === 'string' && !problem(value) && printable(cut) === cut) return cut;
   return JSON.stringify(cut);
 }
 

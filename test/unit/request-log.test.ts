@@ -13,3 +13,15 @@ test('a log line counts one file and one byte in the singular, more in the plura
   assert.equal(line('get', { name: 'a', size: 2 }), 'Ann fetched a (2 bytes)');
   assert.equal(line('delete', { name: 'a', size: 1 }), 'Ann deleted a (1 byte)');
 });
+
+test('a string the rules let through is logged as it is unless printable() would change it', () => {
+  const line = (request: { type: string; name?: string }) =>
+    requestEvent(who, request, { type: 'ok' }, undefined)?.msg;
+  // Request types of plugins are not names: only what would reach a terminal is checked.
+  assert.equal(line({ type: 'thumb' }), 'Ann thumb: ok');
+  assert.equal(line({ type: 'thumb', name: 'café.txt' }), 'Ann thumb café.txt: ok');
+  assert.equal(line({ type: 'x\u001b[2J' }), 'Ann "x\\u001b[2J": ok');
+  // Invisible and direction-changing characters are quoted too (JSON leaves them as they are).
+  assert.equal(line({ type: 'a\u200bb' }), 'Ann "a\u200bb": ok');
+  assert.equal(line({ type: 'a\u202eb' }), 'Ann "a\u202eb": ok');
+});
