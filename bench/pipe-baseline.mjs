@@ -38,17 +38,15 @@ const buffers = bufText ? { highWaterMark: Number(bufText) } : {};
 const hash = hashText === 'sha256' ? createHash('sha256') : null;
 if (hashText !== undefined && !hash) throw new Error(`unknown hash: ${hashText}`);
 
-/** The pipeline's middle step when hashing: each chunk goes into the hash on its way through. */
-const hashing = hash
-  ? [
-      async function* (source) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-    ]
-  : [];
+/**
+ * When hashing, every chunk a stream hands on also goes into the hash. A second 'data' listener
+ * beside the pipe, not an async generator in the pipeline: on Node 22.12 a pipeline of a
+ * generator into the socket with `end: false` destroyed the socket before the ack came back.
+ */
+function hashed(stream) {
+  if (hash) stream.on('data', (chunk) => hash.update(chunk));
+  return stream;
+}
 
 function done(bytes) {
   const usage = process.resourceUsage();
@@ -58,7 +56,7 @@ function done(bytes) {
 
 async function receiveInto(socket, out) {
   const fd = openSync(out, 'w', 0o644);
-  await pipeline(socket, ...hashing, createWriteStream(null, { fd, autoClose: false, ...buffers }));
+  await pipeline(hashed(socket), createWriteStream(null, { fd, autoClose: false, ...buffers }));
   fsyncSync(fd);
   closeSync(fd);
   return socket.bytesRead;
@@ -112,7 +110,7 @@ switch (role) {
       return Buffer.concat(chunks);
     })();
     // `end: false` keeps the socket readable for the ack; end() then half-closes our side.
-    await pipeline(createReadStream(path, buffers), ...hashing, socket, { end: false });
+    await pipeline(hashed(createReadStream(path, buffers)), socket, { end: false });
     socket.end();
     const answer = await ack;
     if (hash && !answer.equals(hash.digest())) throw new Error('SHA-256 differs between the ends');
