@@ -21,7 +21,11 @@ test('a string the rules let through is logged as it is unless printable() would
   assert.equal(line({ type: 'thumb' }), 'Ann thumb: ok');
   assert.equal(line({ type: 'thumb', name: 'café.txt' }), 'Ann thumb café.txt: ok');
   assert.equal(line({ type: 'x\u001b[2J' }), 'Ann "x\\u001b[2J": ok');
-  // Invisible and direction-changing characters are quoted too (JSON leaves them as they are).
-  assert.equal(line({ type: 'a\u200bb' }), 'Ann "a\u200bb": ok');
-  assert.equal(line({ type: 'a\u202eb' }), 'Ann "a\u202eb": ok');
+  // Invisible and direction-changing characters are quoted too, and escaped, which JSON alone
+  // would not do: the override would reorder the rest of the line on the operator's screen.
+  assert.equal(line({ type: 'a\u200bb' }), 'Ann "a\\u200bb": ok');
+  assert.equal(line({ type: 'a\u202eb' }), 'Ann "a\\u202eb": ok');
+  assert.equal(line({ type: 'tag\u{e0041}' }), 'Ann "tag\\udb40\\udc41": ok');
+  // Printable non-ASCII inside a quoted string stays as it is.
+  assert.equal(line({ type: 'café\u001b' }), 'Ann "café\\u001b": ok');
 });
