@@ -64,6 +64,23 @@ export function printable(text: string): string {
   return PRINTABLE_ASCII.test(text) ? text : text.replace(unprintable(), '?');
 }
 
+/**
+ * JSON text made safe for a terminal without changing the value it holds. `JSON.stringify`
+ * escapes U+0000–U+001F but writes DEL, the C1 controls (U+009B is a terminal's CSI) and the
+ * invisible or direction-changing characters as they are; here they become `\uXXXX` escapes too,
+ * one per UTF-16 unit. Takes JSON text only: in any other text a backslash would mean nothing.
+ */
+export function terminalSafeJson(json: string): string {
+  return PRINTABLE_ASCII.test(json) ? json : json.replace(unprintable(), jsonEscapes);
+}
+
+function jsonEscapes(character: string): string {
+  let out = '';
+  for (let i = 0; i < character.length; i++)
+    out += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
 /** Whether `text` has an invisible or direction-changing character (see INVISIBLE_CLASS). */
 function hasInvisible(text: string): boolean {
   return NON_ASCII.test(text) && invisible().deceptive.test(text);

@@ -5,6 +5,7 @@
  * in text form, failures of the server itself go to stderr.
  */
 import type { Writable } from 'node:stream';
+import { terminalSafeJson } from '../protocol/names.js';
 import { TickCork } from '../shared/tick-cork.js';
 import { formatTimestamp } from '../shared/time.js';
 
@@ -65,8 +66,9 @@ function textLogger(out: Writable, err: Writable): Logger {
 
 function jsonLogger(out: Writable): Logger {
   const write = tickBatched(out);
+  // Read on terminals too (`tail -f`): a client's name in a field must not steer one.
   const line = (level: number, fields: object) =>
-    write(`${JSON.stringify({ level, time: Date.now(), ...fields })}\n`);
+    write(`${terminalSafeJson(JSON.stringify({ level, time: Date.now(), ...fields }))}\n`);
   return {
     info: (msg) => line(LEVEL.info, { msg }),
     error: (msg) => line(LEVEL.error, { msg }),

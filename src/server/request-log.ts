@@ -7,7 +7,7 @@
 import type { Header } from '../protocol/constants.js';
 import { counted } from '../shared/counted.js';
 import { FexError } from '../shared/errors.js';
-import { handleProblem, nameProblem, printable, unprintable } from '../protocol/names.js';
+import { handleProblem, nameProblem, printable, terminalSafeJson } from '../protocol/names.js';
 import type { LogEvent, Outcome } from './logger.js';
 
 /** The connection as the log names it. */
@@ -21,10 +21,9 @@ const MAX_SHOWN = 200;
 
 /**
  * A client's string as the log shows it: as it is when it passes the rules, else quoted as
- * JSON with escapes, so a refused name cannot forge a line or steer the operator's terminal.
- * JSON escapes the control characters but leaves invisible and direction-changing ones (a
- * right-to-left override would reorder the rest of the line on the screen): those are written
- * as `\uXXXX` too.
+ * JSON with escapes, so a refused name cannot forge a line or steer the operator's terminal
+ * (also with the characters JSON itself leaves as they are: a right-to-left override would
+ * reorder the rest of the line on the screen).
  */
 function shown(value: unknown, problem: (s: string) => string | undefined): string {
   const text = typeof value === 'string' ? value : String(value);
@@ -32,15 +31,7 @@ function shown(value: unknown, problem: (s: string) => string | undefined): stri
   // printable() leaves safe text as it is, and ASCII text without looking at the Unicode
   // properties, whose expressions would otherwise be built at every server's start.
   if (typeof value === 'string' && !problem(value) && printable(cut) === cut) return cut;
-  return JSON.stringify(cut).replace(unprintable(), escaped);
-}
-
-/** A character as JSON's `\uXXXX` escapes, one per UTF-16 unit (two for a character past U+FFFF). */
-function escaped(character: string): string {
-  let out = '';
-  for (let i = 0; i < character.length; i++)
-    out += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
+  return terminalSafeJson(JSON.stringify(cut));
 }
 
 /** What a request asked for, in words: `store report.pdf`, `register Bob`, `dir`. */

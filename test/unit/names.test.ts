@@ -7,6 +7,7 @@ import {
   MAX_NAME_BYTES,
   nameKey,
   nameProblem,
+  terminalSafeJson,
   unprintable,
 } from '../../src/protocol/names.js';
 import { printable } from '../../src/client/messages.js';
@@ -205,5 +206,35 @@ describe('the ASCII fast path', () => {
   it('refuses an invisible character in a name that is ASCII but for it', () => {
     assert.match(nameProblem('report\u200b.pdf') ?? '', /invisible/);
     assert.equal(nameProblem('report.pdf'), undefined);
+  });
+});
+
+describe('terminalSafeJson', () => {
+  const risky = [
+    'plain',
+    'café.txt',
+    'del\u007f',
+    'csi\u009b31m',
+    'rlo\u202etxt.exe',
+    'zero\u200bwidth',
+    'tag\u{e0041}',
+    'esc\u001b[2J',
+    'quote"back\\slash',
+  ];
+
+  it('leaves no character a terminal would act on or hide, and the same value to a JSON reader', () => {
+    const one = new RegExp(unprintable().source, 'u');
+    for (const text of risky) {
+      const json = terminalSafeJson(JSON.stringify({ name: text }));
+      assert.equal(one.test(json), false, json);
+      assert.deepEqual(JSON.parse(json), { name: text });
+    }
+  });
+
+  it('writes what JSON leaves raw as escapes, two for a character past U+FFFF', () => {
+    assert.equal(terminalSafeJson(JSON.stringify('a\u202eb')), '"a\\u202eb"');
+    assert.equal(terminalSafeJson(JSON.stringify('\u009b')), '"\\u009b"');
+    assert.equal(terminalSafeJson(JSON.stringify('\u{e0041}')), '"\\udb40\\udc41"');
+    assert.equal(terminalSafeJson(JSON.stringify('café')), '"café"');
   });
 });
