@@ -160,6 +160,27 @@ function options() {
 /* Main                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/**
+ * Writes a run's results.json, chart.svg and results.md into `out`, and the generated table of
+ * docs/performance.md when the run is an official one (this repository, 1 GiB, 3 rounds or more,
+ * not --quick, into bench/), judged from the run's own options. Resolves with the table.
+ */
+async function writeReport(results, out) {
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, 'chart.svg'), chart(results));
+  const table = markdown(results);
+  writeFileSync(join(out, 'results.md'), table);
+  await prettify(join(out, 'results.md'));
+  const o = results.options;
+  const official = !o.quick && out === BENCH && o.root === REPO && o.size === GiB && o.runs >= 3;
+  const doc = official && updateDocs(table);
+  if (doc) {
+    await prettify(doc);
+    log('updated the table in docs/performance.md');
+  }
+  return table;
+}
+
 async function main() {
   const opts = options();
   if (opts.render) {
@@ -167,19 +188,8 @@ async function main() {
     // The targets are derived from the measurements, so a change in how they are read or worded
     // reaches a saved run without measuring again.
     saved.targets = targets(saved);
-    writeFileSync(join(opts.out, 'results.json'), `${JSON.stringify(saved, null, 2)}\n`);
-    writeFileSync(join(opts.out, 'chart.svg'), chart(saved));
-    const table = markdown(saved);
-    writeFileSync(join(opts.out, 'results.md'), table);
-    await prettify(join(opts.out, 'results.md'));
+    await writeReport(saved, opts.out);
     log(`redrew ${join(opts.out, 'chart.svg')} and results.md`);
-    const o = saved.options;
-    const official = opts.out === BENCH && !o.quick && o.root === REPO && o.size === GiB;
-    const doc = official && o.runs >= 3 && updateDocs(table);
-    if (doc) {
-      await prettify(doc);
-      log('updated the table in docs/performance.md');
-    }
     return;
   }
   if (!existsSync(join(opts.root, 'dist/src/client/session.js')))
@@ -302,17 +312,7 @@ async function main() {
   };
   results.durationS = round((performance.now() - started) / 1000, 1);
   mkdirSync(opts.out, { recursive: true });
-  writeFileSync(join(opts.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(opts.out, 'chart.svg'), chart(results));
-  const table = markdown(results);
-  writeFileSync(join(opts.out, 'results.md'), table);
-  await prettify(join(opts.out, 'results.md'));
-  const official = !opts.quick && opts.out === BENCH && opts.root === REPO && opts.size === GiB;
-  const doc = official && opts.runs >= 3 && updateDocs(table);
-  if (doc) {
-    await prettify(doc);
-    log('updated the table in docs/performance.md');
-  }
+  const table = await writeReport(results, opts.out);
   finished = true;
   process.stdout.write(table);
   log(`results in ${join(opts.out, 'results.json')} and chart.svg (${results.durationS} s)`);
